@@ -1,0 +1,125 @@
+# Shared helpers for the local stack. Sourced by stack.sh; never run directly.
+# Each service lives in services/<name>.sh and defines <name>_install, <name>_start,
+# <name>_stop and <name>_status, using only the helpers below.
+
+: "${STACK_DIR:?}" "${DEPLOY_DIR:?}"
+
+RUN_DIR="$STACK_DIR/run"     # pid files
+LOG_DIR="$STACK_DIR/logs"    # one log per service
+BIN_DIR="$STACK_DIR/bin"     # built binaries (weed), cached across down/up
+ENV_FILE="$STACK_DIR/env"    # generated secrets + HUB_* settings, mode 600
+mkdir -p "$RUN_DIR" "$LOG_DIR" "$BIN_DIR"
+
+# Fixed loopback ports, chosen away from the usual defaults so the stack can run beside
+# a developer's own PostgreSQL, Redis, Solr or CKAN.
+PG_PORT=55432
+REDIS_PORT=56379
+SOLR_PORT=58983
+CKAN_PORT=55000
+MEMBER_CKAN_PORT=55001
+S3_PORT=58333
+SUPERSET_PORT=58088
+PORTALS_PORT=58700
+
+log() { printf '[stack %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+die() { log "ERROR: $*"; exit 1; }
+
+# Print the tail of a service log, then fail: every failed health check ends here.
+fail_with_log() {
+  local name=$1 logfile=$2
+  log "$name failed; last lines of $logfile:"
+  tail -n 40 "$logfile" >&2 2>/dev/null || true
+  exit 1
+}
+
+# True when the process recorded in run/<name>.pid is alive.
+pid_alive() {
+  local pidfile="$RUN_DIR/$1.pid"
+  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+# start_daemon NAME LOGFILE CMD...: run CMD detached in its own session, record its pid.
+start_daemon() {
+  local name=$1 logfile=$2; shift 2
+  log "starting $name (log: $logfile)"
+  setsid nohup "$@" >>"$logfile" 2>&1 < /dev/null &
+  echo $! >"$RUN_DIR/$name.pid"
+}
+
+# stop_daemon NAME: TERM the process group, then KILL after 20 s.
+stop_daemon() {
+  local name=$1 pidfile="$RUN_DIR/$1.pid" pid i
+  [ -f "$pidfile" ] || return 0
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $name"
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+# wait_for_http NAME URL LOGFILE [TIMEOUT_S]: poll until URL answers 2xx/3xx.
+wait_for_http() {
+  local name=$1 url=$2 logfile=$3 timeout=${4:-120} i
+  for i in $(seq 1 "$timeout"); do
+    if curl -fsS -o /dev/null --max-time 5 "$url" 2>/dev/null; then
+      log "$name is healthy ($url, ${i}s)"
+      return 0
+    fi
+    if [ -n "${5:-}" ] && ! pid_alive "$5"; then fail_with_log "$name" "$logfile"; fi
+    sleep 1
+  done
+  fail_with_log "$name" "$logfile"
+}
+
+# wait_for_port NAME PORT LOGFILE [TIMEOUT_S]
+wait_for_port() {
+  local name=$1 port=$2 logfile=$3 timeout=${4:-60} i
+  for i in $(seq 1 "$timeout"); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      log "$name is listening on $port (${i}s)"
+      return 0
+    fi
+    sleep 1
+  done
+  fail_with_log "$name" "$logfile"
+}
+
+# A random secret from the kernel's CSPRNG, safe in URLs and shell files.
+gen_secret() { head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c "${1:-32}"; }
+
+# set_env KEY VALUE: add or replace one line of .stack/env (values never contain spaces).
+set_env() {
+  local key=$1 value=$2
+  touch "$ENV_FILE"; chmod 600 "$ENV_FILE"
+  if grep -q "^$key=" "$ENV_FILE"; then
+    sed -i "s|^$key=.*|$key=$value|" "$ENV_FILE"
+  else
+    printf '%s=%s\n' "$key" "$value" >>"$ENV_FILE"
+  fi
+  export "$key=$value"
+}
+
+# ensure_secret KEY [LENGTH]: generate KEY once per installation, keep it afterwards.
+ensure_secret() {
+  local key=$1
+  if ! grep -q "^$key=" "$ENV_FILE" 2>/dev/null; then set_env "$key" "$(gen_secret "${2:-32}")"; fi
+}
+
+load_env() {
+  if [ -f "$ENV_FILE" ]; then set -a; . "$ENV_FILE"; set +a; fi
+}
+
+# apt_ensure PKG...: install Debian packages only when missing (the stack installs its own).
+apt_ensure() {
+  local missing=() p
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq >&2 || true
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The local stack: every service the hub talks to, for real, on 127.0.0.1, no Docker.
+#   deploy/local/stack.sh up|down|status
+# State (data, venvs, built binaries, generated secrets) lives in .stack/ (git-ignored).
+# `up` is idempotent; `down` then `up` keeps the data.
+set -euo pipefail
+
+DEPLOY_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PROJECT_DIR=$(cd "$DEPLOY_DIR/../.." && pwd)
+STACK_DIR=${STACK_DIR:-$PROJECT_DIR/.stack}
+export DEPLOY_DIR PROJECT_DIR STACK_DIR
+mkdir -p "$STACK_DIR"
+
+. "$DEPLOY_DIR/lib.sh"
+
+# Start order matters: CKAN needs PostgreSQL, Redis and Solr (whose schema comes from the
+# CKAN package, so CKAN is installed before Solr starts); Superset needs PostgreSQL.
+SERVICES=(postgres redis seaweedfs ckan_venv solr ckan superset)
+for s in postgres redis seaweedfs solr ckan superset; do . "$DEPLOY_DIR/services/$s.sh"; done
+
+ckan_venv_install() { ckan_install_venv; }
+ckan_venv_start() { :; }
+ckan_venv_stop() { :; }
+ckan_venv_status() { :; }
+
+up() {
+  local t0=$SECONDS s
+  load_env
+  for s in "${SERVICES[@]}"; do "${s}_install"; done
+  for s in "${SERVICES[@]}"; do "${s}_start"; done
+  write_hub_env
+  log "stack up in $((SECONDS - t0)) s; settings in $ENV_FILE"
+}
+
+down() {
+  local i
+  load_env
+  for ((i=${#SERVICES[@]}-1; i>=0; i--)); do "${SERVICES[$i]}_stop"; done
+}
+
+status() {
+  local s rc=0
+  load_env
+  for s in postgres redis seaweedfs solr ckan superset; do "${s}_status" || rc=1; done
+  return $rc
+}
+
+# The hub reads only HUB_* variables; a production deployment sets the same names.
+write_hub_env() {
+  set_env HUB_SOLR_URL "http://127.0.0.1:$SOLR_PORT/solr"
+  set_env HUB_CKAN_URL "http://127.0.0.1:$CKAN_PORT"
+  set_env HUB_S3_ENDPOINT "127.0.0.1:$S3_PORT"
+  set_env HUB_S3_BUCKET "territorial-data-hub"
+  set_env HUB_SUPERSET_URL "http://127.0.0.1:$SUPERSET_PORT"
+  set_env HUB_PORTALS_URL "http://127.0.0.1:$PORTALS_PORT"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
