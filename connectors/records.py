@@ -23,6 +23,7 @@ class RemoteResource:
     checksum: str | None = None  # as the source declares it, e.g. "sha256:..." or an md5
     last_modified: datetime | None = None
     schema: str | None = None  # declared TableSchema (URL or schema.data.gouv.fr name)
+    schema_version: str | None = None  # version of that schema, when the source says it
 
     @property
     def key(self) -> str:
@@ -48,6 +49,10 @@ class RemoteDataset:
     uri: str | None = None  # canonical URI: the same dataset reached by two paths is one
     schema: str | None = None
     resources: tuple[RemoteResource, ...] = field(default_factory=tuple)
+    # Other names of the same dataset: its page by name on a CKAN, the origin URL and id
+    # a udata portal kept when it harvested it. Matching them finds a dataset reached by
+    # two paths (a member's CKAN and its copy on data.gouv.fr).
+    same_as: tuple[str, ...] = ()
 
     @property
     def identity(self) -> str:

@@ -15,8 +15,8 @@ mkdir -p "$STACK_DIR"
 
 # Start order matters: CKAN needs PostgreSQL, Redis and Solr (whose schema comes from the
 # CKAN package, so CKAN is installed before Solr starts); Superset needs PostgreSQL.
-SERVICES=(postgres redis seaweedfs ckan_venv solr ckan superset)
-for s in postgres redis seaweedfs solr ckan superset; do . "$DEPLOY_DIR/services/$s.sh"; done
+SERVICES=(postgres redis seaweedfs ckan_venv solr ckan superset portals)
+for s in postgres redis seaweedfs solr ckan superset portals; do . "$DEPLOY_DIR/services/$s.sh"; done
 
 ckan_venv_install() { ckan_install_venv; }
 ckan_venv_start() { :; }
@@ -41,7 +41,7 @@ down() {
 status() {
   local s rc=0
   load_env
-  for s in postgres redis seaweedfs solr ckan superset; do "${s}_status" || rc=1; done
+  for s in postgres redis seaweedfs solr ckan superset portals; do "${s}_status" || rc=1; done
   return $rc
 }
 
@@ -53,6 +53,8 @@ write_hub_env() {
   set_env HUB_S3_BUCKET "territorial-data-hub"
   set_env HUB_SUPERSET_URL "http://127.0.0.1:$SUPERSET_PORT"
   set_env HUB_PORTALS_URL "http://127.0.0.1:$PORTALS_PORT"
+  grep -q '^HUB_COMMITTEE_FILE=' "$ENV_FILE" || set_env HUB_COMMITTEE_FILE "$PROJECT_DIR/demo/committee.yaml"
+  ensure_secret HUB_PSEUDONYMISATION_KEY 48
 }
 
 case "${1:-}" in

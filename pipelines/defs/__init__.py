@@ -1,0 +1,1 @@
+"""The hub's Dagster definitions: one module per stage of the data flow."""

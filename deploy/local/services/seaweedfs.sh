@@ -1,5 +1,135 @@
-# placeholder: being written
-seaweedfs_install() { :; }
-seaweedfs_start() { :; }
-seaweedfs_stop() { :; }
-seaweedfs_status() { echo "seaweedfs  (not yet)"; }
+# SeaweedFS (Apache-2.0): the S3-compatible object store of the local stack.
+# Built once per machine from the Go module proxy through the wrapper module in
+# deploy/local/seaweedfs/ (pinned pseudo-version in its go.mod + go.sum), cached as
+# $BIN_DIR/weed, and run as a single `weed mini` process (master, volume, filer, S3, admin).
+# The hub only speaks core S3 to it (see docs: no MinIO admin API).
+
+SEAWEEDFS_MODULE_DIR="$DEPLOY_DIR/seaweedfs"
+SEAWEEDFS_DIR="$STACK_DIR/seaweedfs"          # data (volumes, filer metadata, mini.options)
+SEAWEEDFS_LOG="$LOG_DIR/seaweedfs.log"
+SEAWEEDFS_BUILD_LOG="$LOG_DIR/seaweedfs-build.log"
+SEAWEEDFS_BUCKET=territorial-data-hub
+# Go module and build caches stay in the stack's state folder (rm -rf .stack/go frees them).
+SEAWEEDFS_GOPATH_DIR="$STACK_DIR/go"
+# Every port explicit (mini silently moves a defaulted port that is busy, and derives gRPC
+# ports as http+10000, which overflows here), all beside S3_PORT, away from SeaweedFS's
+# defaults (9333, 9340, 8888, 8333, 12535, 23646...). WebDAV, Iceberg, Lance are disabled.
+SEAWEEDFS_MASTER_PORT=58334
+SEAWEEDFS_VOLUME_PORT=58335
+SEAWEEDFS_FILER_PORT=58336
+SEAWEEDFS_ADMIN_PORT=58337
+SEAWEEDFS_S3_GRPC_PORT=58343
+SEAWEEDFS_MASTER_GRPC_PORT=58344
+SEAWEEDFS_VOLUME_GRPC_PORT=58345
+SEAWEEDFS_FILER_GRPC_PORT=58346
+SEAWEEDFS_ADMIN_GRPC_PORT=58347
+
+# The pinned version, read from the committed go.mod.
+seaweedfs_pinned_version() {
+  grep -Eo 'github\.com/seaweedfs/seaweedfs v[^ ]+' "$SEAWEEDFS_MODULE_DIR/go.mod" | head -n1 | cut -d' ' -f2
+}
+
+# The SeaweedFS module version recorded in the built binary's build info.
+seaweedfs_built_version() {
+  go version -m "$BIN_DIR/weed" 2>/dev/null \
+    | awk '$1 == "dep" && $2 == "github.com/seaweedfs/seaweedfs" { print $3 }'
+}
+
+seaweedfs_install() {
+  ensure_secret HUB_S3_ACCESS_KEY 20
+  ensure_secret HUB_S3_SECRET_KEY 40
+  mkdir -p "$SEAWEEDFS_DIR"
+  command -v go >/dev/null 2>&1 || die "seaweedfs: the Go toolchain (>= the go line of $SEAWEEDFS_MODULE_DIR/go.mod) is required to build weed"
+  local want; want=$(seaweedfs_pinned_version)
+  [ -n "$want" ] || die "seaweedfs: no github.com/seaweedfs/seaweedfs version in $SEAWEEDFS_MODULE_DIR/go.mod"
+  if [ -x "$BIN_DIR/weed" ] && [ "$(seaweedfs_built_version)" = "$want" ]; then return 0; fi
+  log "building SeaweedFS $want from the Go module proxy (5-15 min once per machine; log: $SEAWEEDFS_BUILD_LOG)"
+  local t0=$SECONDS commit=${want##*-}
+  # GOTOOLCHAIN=local: never download another Go; -mod=readonly: go.sum is the pin.
+  if ! (cd "$SEAWEEDFS_MODULE_DIR" \
+        && GOMODCACHE="$SEAWEEDFS_GOPATH_DIR/mod" GOCACHE="$SEAWEEDFS_GOPATH_DIR/cache" \
+           GOFLAGS="-modcacherw -buildvcs=false -mod=readonly" GOTOOLCHAIN=local CGO_ENABLED=0 \
+           go build -trimpath \
+             -ldflags "-s -w -X github.com/seaweedfs/seaweedfs/weed/util/version.COMMIT=${commit:0:8}" \
+             -o "$BIN_DIR/weed.tmp" github.com/seaweedfs/seaweedfs/weed) >>"$SEAWEEDFS_BUILD_LOG" 2>&1; then
+    rm -f "$BIN_DIR/weed.tmp"
+    fail_with_log seaweedfs-build "$SEAWEEDFS_BUILD_LOG"
+  fi
+  mv -f "$BIN_DIR/weed.tmp" "$BIN_DIR/weed"
+  log "built $BIN_DIR/weed ($("$BIN_DIR/weed" version 2>/dev/null | head -n1)) in $((SECONDS - t0)) s"
+}
+
+seaweedfs_healthy() {
+  curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$S3_PORT/healthz" 2>/dev/null
+}
+
+seaweedfs_start() {
+  if seaweedfs_healthy; then seaweedfs_ensure_bucket; return 0; fi
+  [ -x "$BIN_DIR/weed" ] || die "seaweedfs: $BIN_DIR/weed missing; run seaweedfs_install"
+  if ! pid_alive seaweedfs; then
+    mkdir -p "$SEAWEEDFS_DIR/admin"
+    # The S3 identity comes from AWS_* in the environment (an admin identity: S3 auth is
+    # on, anonymous requests are refused). Secrets go through the environment, never argv.
+    # HOME and the working directory point into the data dir so no ~/.seaweedfs/*.toml
+    # or ./*.toml of the developer is picked up.
+    ( cd "$SEAWEEDFS_DIR" || exit 1
+      unset S3_BUCKET S3_TABLE_BUCKET SENTRY_DSN WEED_ADMIN_PASSWORD
+      export HOME="$SEAWEEDFS_DIR" AWS_ACCESS_KEY_ID="$HUB_S3_ACCESS_KEY" \
+        AWS_SECRET_ACCESS_KEY="$HUB_S3_SECRET_KEY"
+      start_daemon seaweedfs "$SEAWEEDFS_LOG" "$BIN_DIR/weed" -logtostderr=true \
+        -config_dir="$SEAWEEDFS_DIR" mini \
+        -dir="$SEAWEEDFS_DIR" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+        -master.telemetry=false -master.volumeSizeLimitMB=128 \
+        -master.port=$SEAWEEDFS_MASTER_PORT -master.port.grpc=$SEAWEEDFS_MASTER_GRPC_PORT \
+        -volume.port=$SEAWEEDFS_VOLUME_PORT -volume.port.grpc=$SEAWEEDFS_VOLUME_GRPC_PORT \
+        -filer.port=$SEAWEEDFS_FILER_PORT -filer.port.grpc=$SEAWEEDFS_FILER_GRPC_PORT \
+        -filer.localSocket="$SEAWEEDFS_DIR/filer.sock" \
+        -s3.port=$S3_PORT -s3.port.grpc=$SEAWEEDFS_S3_GRPC_PORT \
+        -s3.localSocket="$SEAWEEDFS_DIR/s3.sock" \
+        -s3.port.iceberg=0 -s3.port.lance=0 -webdav=false \
+        -s3.autoCreateBucket=false -s3.allowDeleteBucketNotEmpty=false \
+        -admin.ui=false -admin.port=$SEAWEEDFS_ADMIN_PORT \
+        -admin.port.grpc=$SEAWEEDFS_ADMIN_GRPC_PORT -admin.port.legacy=0 \
+        -admin.dataDir="$SEAWEEDFS_DIR/admin" ) || fail_with_log seaweedfs "$SEAWEEDFS_LOG"
+  fi
+  wait_for_http seaweedfs "http://127.0.0.1:$S3_PORT/healthz" "$SEAWEEDFS_LOG" 90 seaweedfs
+  seaweedfs_ensure_bucket
+}
+
+# seaweedfs_s3 METHOD PATH: one SigV4-signed S3 request with the hub's key; prints the
+# HTTP status. The key goes to curl on stdin (-K -), never on its command line.
+seaweedfs_s3() {
+  printf 'user = "%s:%s"\n' "$HUB_S3_ACCESS_KEY" "$HUB_S3_SECRET_KEY" \
+    | curl -sS -K - -o /dev/null -w '%{http_code}' --max-time 15 -X "$1" \
+        --aws-sigv4 "aws:amz:us-east-1:s3" \
+        -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+        "http://127.0.0.1:$S3_PORT$2"
+}
+
+seaweedfs_ensure_bucket() {
+  local code i
+  for i in $(seq 1 15); do       # the filer may still be settling right after start
+    code=$(seaweedfs_s3 HEAD "/$SEAWEEDFS_BUCKET") || code=000
+    case $code in
+      200) return 0 ;;
+      404)
+        code=$(seaweedfs_s3 PUT "/$SEAWEEDFS_BUCKET") || code=000
+        case $code in 200|409) log "S3 bucket $SEAWEEDFS_BUCKET created"; return 0 ;; esac ;;
+      403) log "seaweedfs: S3 key refused (HTTP 403) while checking bucket $SEAWEEDFS_BUCKET"
+           fail_with_log seaweedfs "$SEAWEEDFS_LOG" ;;
+    esac
+    sleep 1
+  done
+  log "seaweedfs: cannot create bucket $SEAWEEDFS_BUCKET (last HTTP status $code)"
+  fail_with_log seaweedfs "$SEAWEEDFS_LOG"
+}
+
+seaweedfs_stop() { stop_daemon seaweedfs; }
+
+seaweedfs_status() {
+  if seaweedfs_healthy; then
+    echo "seaweedfs  up    http://127.0.0.1:$S3_PORT (S3, bucket $SEAWEEDFS_BUCKET)"
+  else
+    echo "seaweedfs  DOWN"; return 1
+  fi
+}

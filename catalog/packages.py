@@ -1,0 +1,120 @@
+"""From what the hub gathered to CKAN packages with DCAT-AP metadata.
+
+Field names are those of ckanext-dcat's `dcat_ap_full` scheming schema, which the
+catalogue serialises as DCAT-AP 3 (`/dataset/<name>.jsonld`, `/catalog.ttl`), the form
+data.gouv.fr harvests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from catalog.committee import Committee, Member
+from catalog.naming import resource_id
+from catalog.pooled import PooledTable
+from catalog.publication import DesiredDataset, DesiredResource
+
+LICENCES = {  # CKAN licence ids for the licences French collectivities use
+    "etalab-2.0": "etalab-2.0", "lov2": "etalab-2.0", "licence ouverte": "etalab-2.0",
+    "odbl": "odc-odbl", "odc-odbl": "odc-odbl", "cc-by": "cc-by", "cc0": "cc-zero",
+}
+DEFAULT_LICENCE = "etalab-2.0"
+EU_FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """One staged resource, ready to publish: its report and its two renderings."""
+
+    slug: str
+    report: dict
+    csv: bytes
+    parquet: bytes
+    errors_csv: bytes | None = None
+
+
+def licence_id(value: str | None) -> str:
+    return LICENCES.get((value or "").strip().lower(), DEFAULT_LICENCE) if value else DEFAULT_LICENCE
+
+
+def publisher(member: Member) -> list[dict]:
+    return [{"name": member.name, "email": member.contact, "type": "http://purl.org/adms/publishertype/LocalAuthority",
+             "identifier": f"https://annuaire-entreprises.data.gouv.fr/entreprise/{member.siren}"}]
+
+
+def member_dataset(member: Member, name: str, entry: dict, files: list[StagedFile]) -> DesiredDataset:
+    remote = entry["remote"]
+    override = entry.get("override") or {}
+    fields = {
+        "title": remote["title"],
+        "notes": remote.get("description") or remote["title"],  # required by DCAT-AP schema
+        "owner_org": member.slug,
+        "license_id": licence_id(override.get("licence") or remote.get("licence")),
+        "private": override.get("access") == "members",
+        "identifier": remote.get("uri") or remote["remote_id"],
+        "provenance": f"Recueilli par le hub auprès de {member.name} ({remote.get('uri') or remote['remote_id']}).",
+    }
+    if remote.get("frequency"):
+        fields["frequency"] = EU_FREQUENCY + remote["frequency"].upper()
+    if member.insee:
+        fields["spatial_coverage"] = [{"uri": f"http://id.insee.fr/geo/commune/{member.insee}",
+                                       "text": f"{member.name} ({member.insee})"}]
+    if remote.get("temporal_start") or remote.get("temporal_end"):
+        fields["temporal_coverage"] = [{"start": remote.get("temporal_start"), "end": remote.get("temporal_end")}]
+    conforms = [f.report["validation"]["schema"] for f in files if f.report.get("validation")]
+    if conforms:
+        fields["conforms_to"] = sorted(set(conforms))
+    fields["publisher"] = publisher(member)
+    fields["contact"] = [{"name": member.name, "email": member.contact}]
+    tags = tuple(sorted({_tag(t) for t in remote.get("tags", ()) if _tag(t)}))
+    return DesiredDataset(name=name, fields=fields, tags=tags, resources=_resources(name, files))
+
+
+def pooled_dataset(committee: Committee, table: PooledTable, csv: bytes, parquet: bytes,
+                   members: list[str]) -> DesiredDataset:
+    name = f"{committee.slug}-{table.name.replace('_', '-')}"
+    names = ", ".join(committee.member(m).name for m in members)
+    fields = {
+        "title": table.title,
+        "notes": f"{table.description}\n\nCommunes réunies : {names}.",
+        "owner_org": committee.slug,
+        "license_id": DEFAULT_LICENCE,
+        "private": False,
+        "identifier": name,
+        "provenance": "Table mutualisée par le hub à partir des fichiers publiés par chaque membre.",
+        "publisher": [{"name": committee.name, "type": "http://purl.org/adms/publishertype/LocalAuthority"}],
+    }
+    report = {"name": table.title}
+    files = [StagedFile(slug=table.name, report=report, csv=csv, parquet=parquet)]
+    return DesiredDataset(name=name, fields=fields, tags=tuple(sorted(table.tags)),
+                          resources=_resources(name, files))
+
+
+def _resources(name: str, files: list[StagedFile]) -> list[DesiredResource]:
+    resources = []
+    for f in files:
+        label = f.report.get("name") or f.slug
+        base = label.rsplit(".", 1)[0] if label.lower().endswith((".csv", ".xlsx", ".ods", ".json")) else label
+        resources.append(_resource(name, f"{f.slug}/csv", f"{base} (CSV)", "CSV", f"{f.slug}.csv", f.csv,
+                                   "text/csv", "Fichier normalisé : UTF-8, virgule, dates ISO."))
+        resources.append(_resource(name, f"{f.slug}/parquet", f"{base} (Parquet)", "Parquet",
+                                   f"{f.slug}.parquet", f.parquet, "application/vnd.apache.parquet",
+                                   "Même contenu, typé, pour l'analyse (Parquet, zstd)."))
+        if f.errors_csv is not None:
+            resources.append(_resource(name, f"{f.slug}/errors", f"{base} : rapport de validation", "CSV",
+                                       f"{f.slug}-validation.csv", f.errors_csv, "text/csv",
+                                       "Une ligne par erreur : ligne, colonne, valeur, règle, message."))
+    return resources
+
+
+def _resource(dataset: str, role: str, title: str, fmt: str, filename: str, data: bytes, mimetype: str,
+              description: str) -> DesiredResource:
+    return DesiredResource(id=resource_id(dataset, role), name=title, format=fmt, filename=filename,
+                           data=data, sha256=hashlib.sha256(data).hexdigest(), description=description,
+                           mimetype=mimetype)
+
+
+def _tag(text: str) -> str:
+    # CKAN tags: alphanumerics, spaces, - _ . only; accents are fine.
+    return "".join(c for c in text if c.isalnum() or c in " -_.").strip()[:100]

@@ -1,0 +1,170 @@
+"""Publication to the shared CKAN catalogue, as a plan and then its application.
+
+`plan(desired, published)` is pure: it compares what the hub wants in the catalogue with
+what CKAN holds and says what to create, update, upload, leave alone or archive. A dry
+run prints it; tests assert it. `apply(plan, ckan)` carries it out through ckanapi.
+Identity: dataset names are deterministic (catalog.naming), resource ids are uuid5, and
+resource bytes are compared by sha256 (CKAN's `hash` field), so an unchanged dataset
+causes no write at all and a re-run converges.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ckanapi import NotFound
+
+# Metadata fields the hub owns; anything else in CKAN (activity, counters) is ignored
+# when deciding whether a dataset changed.
+OWNED_FIELDS = (
+    "title", "notes", "license_id", "owner_org", "private", "identifier", "frequency",
+    "conforms_to", "theme", "temporal_coverage", "spatial_coverage", "publisher", "contact",
+    "provenance", "access_rights", "version",
+)
+
+
+@dataclass(frozen=True)
+class DesiredResource:
+    id: str  # uuid5: stable across runs
+    name: str
+    format: str  # CSV, Parquet...
+    filename: str
+    data: bytes
+    sha256: str
+    description: str = ""
+    mimetype: str = "application/octet-stream"
+
+
+@dataclass
+class DesiredDataset:
+    name: str
+    fields: dict  # CKAN package fields (DCAT-AP scheming), owner_org included
+    tags: tuple[str, ...] = ()
+    resources: list[DesiredResource] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    create: list[DesiredDataset] = field(default_factory=list)
+    update: list[DesiredDataset] = field(default_factory=list)  # metadata changed
+    upload: list[tuple[str, DesiredResource, bool]] = field(default_factory=list)  # (dataset, res, exists)
+    unchanged: list[str] = field(default_factory=list)
+    archive: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {
+            "create": [d.name for d in self.create],
+            "update": [d.name for d in self.update],
+            "upload": [f"{name}/{r.name}" for name, r, _ in self.upload],
+            "unchanged": self.unchanged,
+            "archive": self.archive,
+        }
+
+
+def plan(desired: Iterable[DesiredDataset], published: dict[str, dict], archive: Iterable[str] = ()) -> Plan:
+    """What to do so that CKAN holds `desired`; `published` maps name -> package_show."""
+    result = Plan()
+    for dataset in desired:
+        current = published.get(dataset.name)
+        if current is None or current.get("state") == "deleted":
+            result.create.append(dataset)
+            result.upload.extend((dataset.name, r, False) for r in dataset.resources)
+            continue
+        touched = False
+        if _metadata_differs(dataset, current):
+            result.update.append(dataset)
+            touched = True
+        existing = {r["id"]: r for r in current.get("resources", [])}
+        for resource in dataset.resources:
+            held = existing.get(resource.id)
+            if held is None or held.get("hash") != resource.sha256:
+                result.upload.append((dataset.name, resource, held is not None))
+                touched = True
+        if not touched:
+            result.unchanged.append(dataset.name)
+    for name in archive:
+        current = published.get(name)
+        if current is not None and current.get("state") != "deleted":
+            result.archive.append(name)
+    return result
+
+
+def _metadata_differs(dataset: DesiredDataset, current: dict) -> bool:
+    for key, value in dataset.fields.items():
+        if key in OWNED_FIELDS and _normal(current.get(key)) != _normal(value):
+            return True
+    if key_org := dataset.fields.get("owner_org"):
+        org = current.get("organization") or {}
+        if key_org not in (org.get("name"), org.get("id"), current.get("owner_org")):
+            return True
+    have_tags = sorted(t["name"] for t in current.get("tags", []))
+    return have_tags != sorted(dataset.tags)
+
+
+def _normal(value):
+    # CKAN answers "" for empty text fields and [] for empty repeating subfields.
+    return None if value in ("", [], {}) else value
+
+
+def apply(result: Plan, ckan) -> None:
+    """Carry out a plan with a ckanapi client (RemoteCKAN or LocalCKAN)."""
+    for dataset in result.create:
+        payload = {**dataset.fields, "name": dataset.name, "tags": [{"name": t} for t in dataset.tags]}
+        try:
+            ckan.action.package_create(**payload)
+        except Exception as exc:
+            # A 409 on create means "it exists": another writer or a deleted one. Update it.
+            if "already" not in str(exc).lower() and "url" not in str(exc).lower():
+                raise
+            ckan.action.package_patch(id=dataset.name, state="active", **_patchable(payload))
+    for dataset in result.update:
+        payload = {**dataset.fields, "tags": [{"name": t} for t in dataset.tags]}
+        ckan.action.package_patch(id=dataset.name, **_patchable(payload))
+    for dataset_name, resource, exists in result.upload:
+        upload = io.BytesIO(resource.data)
+        upload.name = resource.filename
+        fields = {
+            "id": resource.id, "name": resource.name, "format": resource.format,
+            "description": resource.description, "hash": resource.sha256,
+            "hash_algorithm": "http://spdx.org/rdf/terms#checksumAlgorithm_sha256",
+            "mimetype": resource.mimetype, "size": len(resource.data),
+        }
+        if exists:
+            ckan.action.resource_patch(upload=upload, **fields)
+        else:
+            ckan.action.resource_create(package_id=dataset_name, upload=upload, **fields)
+    for name in result.archive:
+        # Archived, not purged: CKAN's delete is a state change an admin can undo.
+        ckan.action.package_delete(id=name)
+
+
+def _patchable(payload: dict) -> dict:
+    return {k: v for k, v in payload.items() if k != "name"}
+
+
+def published_packages(ckan, names: Iterable[str]) -> dict[str, dict]:
+    """package_show for each name the hub manages (missing ones are simply absent)."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = ckan.action.package_show(id=name)
+        except NotFound:
+            continue
+    return found
+
+
+def ensure_organization(ckan, name: str, title: str, description: str, extras: dict[str, str]) -> bool:
+    """Create the organization once; True when it was created now."""
+    try:
+        current = ckan.action.organization_show(id=name)
+    except NotFound:
+        ckan.action.organization_create(
+            name=name, title=title, description=description,
+            extras=[{"key": k, "value": v} for k, v in extras.items()],
+        )
+        return True
+    if current.get("title") != title or current.get("description") != description:
+        ckan.action.organization_patch(id=name, title=title, description=description)
+    return False

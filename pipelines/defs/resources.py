@@ -1,0 +1,85 @@
+"""Resources: typed clients for the services, configured only from HUB_* variables.
+
+Secrets come through `dg.EnvVar`, read at run time and hidden in the UI; a production
+deployment sets the same variables (deploy/compose/).
+"""
+
+
+from pathlib import Path
+
+import dagster as dg
+from ckanapi import RemoteCKAN
+
+from catalog.committee import Committee, load_committee
+from connectors.objectstore import ObjectStore
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+class CommitteeResource(dg.ConfigurableResource):
+    """The committee configuration file (members, sources, leads)."""
+
+    path: str = str(PROJECT_DIR / "demo" / "committee.yaml")
+
+    def load(self) -> Committee:
+        return load_committee(self.path)
+
+
+class ObjectStoreResource(dg.ConfigurableResource):
+    endpoint: str
+    access_key: str
+    secret_key: str
+    bucket: str
+    secure: bool = False
+
+    def store(self) -> ObjectStore:
+        return ObjectStore.connect(self.endpoint, self.access_key, self.secret_key, self.bucket, self.secure)
+
+
+class CatalogueResource(dg.ConfigurableResource):
+    """The shared CKAN catalogue, written with a sysadmin API token."""
+
+    url: str
+    token: str
+
+    def client(self) -> RemoteCKAN:
+        return RemoteCKAN(self.url, apikey=self.token, user_agent="territorial-data-hub/0.1")
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    url: str  # postgresql://owner:password@host:port/db
+
+
+class SupersetResource(dg.ConfigurableResource):
+    url: str
+    username: str
+    password: str
+
+
+class PrivacyResource(dg.ConfigurableResource):
+    """Key of the keyed hash used to pseudonymise columns the committee names."""
+
+    pseudonymisation_key: str
+
+    def key(self) -> bytes:
+        return self.pseudonymisation_key.encode()
+
+
+def hub_resources() -> dict[str, dg.ConfigurableResource]:
+    return {
+        "committee": CommitteeResource(path=dg.EnvVar("HUB_COMMITTEE_FILE")),
+        "object_store": ObjectStoreResource(
+            endpoint=dg.EnvVar("HUB_S3_ENDPOINT"),
+            access_key=dg.EnvVar("HUB_S3_ACCESS_KEY"),
+            secret_key=dg.EnvVar("HUB_S3_SECRET_KEY"),
+            bucket=dg.EnvVar("HUB_S3_BUCKET"),
+        ),
+        "catalogue": CatalogueResource(url=dg.EnvVar("HUB_CKAN_URL"), token=dg.EnvVar("HUB_CKAN_TOKEN")),
+        "warehouse": WarehouseResource(url=dg.EnvVar("HUB_WAREHOUSE_URL")),
+        "superset": SupersetResource(
+            url=dg.EnvVar("HUB_SUPERSET_URL"),
+            username=dg.EnvVar("HUB_SUPERSET_USER"),
+            password=dg.EnvVar("HUB_SUPERSET_PASSWORD"),
+        ),
+        "privacy": PrivacyResource(pseudonymisation_key=dg.EnvVar("HUB_PSEUDONYMISATION_KEY")),
+    }

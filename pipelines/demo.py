@@ -1,0 +1,24 @@
+"""The demo's inbox drops: what Quiberon's town hall would upload to inbox/quiberon/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from connectors.objectstore import ObjectStore, object_key
+
+INBOX = Path(__file__).resolve().parents[1] / "demo" / "inbox"
+
+
+def seed_inbox() -> list[str]:
+    """Upload demo/inbox/<member>/<file> when absent or different; returns written keys."""
+    store = ObjectStore.connect(os.environ["HUB_S3_ENDPOINT"], os.environ["HUB_S3_ACCESS_KEY"],
+                                os.environ["HUB_S3_SECRET_KEY"], os.environ["HUB_S3_BUCKET"])
+    written = []
+    for path in sorted(INBOX.glob("*/*")):
+        key = object_key("inbox", path.parent.name, path.name)
+        data = path.read_bytes()
+        if not store.exists(key) or store.get_bytes(key) != data:
+            store.put_bytes(key, data, "text/csv")
+            written.append(key)
+    return written

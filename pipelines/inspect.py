@@ -1,0 +1,94 @@
+"""`tdh inspect`: what a data committee runs first on a file a member sends.
+
+Reads one file exactly as the pipeline does (a URL goes through the safe fetcher),
+then reports encoding, delimiter, rows, typed columns, normalisation changes, the
+validation summary with its first errors, and personal-data findings.
+Exit 0 when the file is readable, whatever it contains; 2 when it is not.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from catalog.privacy import screen
+from catalog.validation import load_schema, validate
+from connectors.http import FetchError, FetchPolicy, fetch
+from connectors.tabular import UnreadableFile, read_table
+
+FIRST_ERRORS = 20
+
+
+def _load(source: str) -> tuple[bytes, str]:
+    if source.startswith(("http://", "https://")):
+        fetched = fetch(source, FetchPolicy())
+        return fetched.body, source.rsplit("/", 1)[-1] or source
+    if "://" in source:
+        raise FetchError(f"{source}: only local paths and http(s) URLs are read")
+    path = Path(source)
+    return path.read_bytes(), path.name
+
+
+def inspect_command(source: str, *, schema: str | None, out: str | None, as_json: bool) -> int:
+    try:
+        data, name = _load(source)
+        table = read_table(data, name)
+    except (OSError, FetchError, UnreadableFile) as exc:
+        print(f"tdh inspect: cannot read {source}: {exc}", file=sys.stderr)
+        return 2
+    report = table.report
+    result = {
+        "file": source,
+        "format": report.get("format"),
+        "encoding": report.get("encoding"),
+        "delimiter": report.get("delimiter"),
+        "rows": table.frame.height,
+        "columns": [{"name": c, "type": str(t)} for c, t in table.frame.schema.items()],
+        "changes": report.get("changes", []),
+        "validation": None,
+        "personal_data": [],
+    }
+    if schema:
+        if schema.startswith(("http://", "https://")):
+            schema_source = json.loads(fetch(schema, FetchPolicy()).body)
+        else:
+            schema_source = Path(schema)
+        outcome = validate(table.frame, load_schema(schema_source))
+        result["validation"] = {
+            **outcome.summary(),
+            "errors": outcome.error_count,
+            "first_errors": outcome.errors.head(FIRST_ERRORS).to_dicts(),
+        }
+    result["personal_data"] = [
+        {"column": f.column, "kind": f.kind, "count": f.count, "examples": list(f.examples)}
+        for f in screen(table.frame)
+    ]
+    if out:
+        Path(out).write_bytes(table.to_parquet())
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, default=str))
+    else:
+        _print_human(result)
+    return 0
+
+
+def _print_human(result: dict) -> None:
+    print(f"{result['file']}: {result['format']}, {result['encoding']}, delimiter "
+          f"{result['delimiter']!r}, {result['rows']} rows")
+    for column in result["columns"]:
+        print(f"  {column['name']:<40} {column['type']}")
+    for change in result["changes"]:
+        print(f"  change: {change}")
+    validation = result["validation"]
+    if validation:
+        verdict = "valid" if validation["valid"] else f"{validation['errors']} error(s)"
+        print(f"validation against {validation.get('schema')} {validation.get('version') or ''}: {verdict}")
+        for error in validation["first_errors"]:
+            print(f"  row {error['row']}, {error['column']}: {error['message']} ({error['value']!r})")
+    if result["personal_data"]:
+        print("personal data found:")
+        for finding in result["personal_data"]:
+            print(f"  {finding['column']}: {finding['kind']} x{finding['count']} e.g. {', '.join(finding['examples'])}")
+    else:
+        print("personal data: none found")

@@ -1,0 +1,98 @@
+"""Running the whole graph headlessly, and saying what happened in words a committee reads."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    run_id: str
+    metadata: dict[str, dict] = field(default_factory=dict)  # asset key -> metadata values
+    checks: dict[str, bool] = field(default_factory=dict)
+    error: str | None = None
+
+
+def run_hub() -> RunOutcome:
+    from pipelines.definitions import defs
+
+    job = defs().get_job_def("hub_job")
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    outcome = RunOutcome(success=result.success, run_id=result.run_id)
+    for event in result.get_asset_materialization_events():
+        materialization = event.asset_materialization
+        outcome.metadata[materialization.asset_key.to_user_string()] = {
+            k: v.value for k, v in materialization.metadata.items()
+        }
+    for event in result.get_asset_check_evaluations():
+        outcome.checks[event.check_name] = event.passed
+    if not result.success:
+        failures = [e for e in result.all_events if e.is_step_failure]
+        outcome.error = "; ".join(
+            f"{e.step_key}: {e.step_failure_data.error.message.strip()}" for e in failures
+        )
+    return outcome
+
+
+def print_summary(outcome: RunOutcome, demo: bool = False) -> None:
+    raw = outcome.metadata.get("raw", {})
+    catalog = outcome.metadata.get("catalog", {})
+    print("\n== Territorial Data Hub: run", outcome.run_id, "==")
+    by_member = raw.get("by_member", {})
+    print(f"members: {len(by_member)}")
+    for member, info in by_member.items():
+        print(f"  {member:<12} datasets {info['datasets']:>2}  landed {info['landed']:>2}  "
+              f"unchanged {info['unchanged']:>2}  failures {len(info['failures'])}")
+        for failure in info["failures"]:
+            print(f"      ! {failure['what']} {failure['where']}: {failure['why']}")
+    staged = outcome.metadata.get("staged", {})
+    for failure in staged.get("failures", []):
+        print(f"  ! {failure['member']}: {failure['where']}: {failure['why']}")
+    if catalog:
+        print(f"catalogue: {catalog['created']} created, {catalog['updated']} updated, "
+              f"{catalog['uploaded']} files uploaded, {catalog['unchanged']} unchanged, "
+              f"{catalog['archived']} archived")
+        for name in catalog.get("withheld", []):
+            print(f"  withheld (personal data, no exemption in the committee file): {name}")
+    for key, meta in outcome.metadata.items():
+        if key.startswith("pooled/"):
+            print(f"{key}: {meta['rows']} rows from {', '.join(meta['members'])}")
+        if key.startswith("warehouse/"):
+            print(f"{key}: {meta['rows']} rows; lead roles {', '.join(v['role'] for v in meta['leads'].values())}")
+    for lead, info in outcome.metadata.get("dashboards", {}).get("dashboards", {}).items():
+        print(f"dashboard for {lead}: {info['dashboard']} (user {info['user']})")
+    if outcome.error:
+        print("FAILED:", outcome.error)
+    if demo:
+        env = os.environ
+        print("\nWhere to look")
+        print(f"  CKAN      {env.get('HUB_CKAN_URL')}  (user {env.get('HUB_CKAN_ADMIN_USER')}, "
+              "password: HUB_CKAN_ADMIN_PASSWORD in .stack/env)")
+        print(f"  Superset  {env.get('HUB_SUPERSET_URL')}  (user {env.get('HUB_SUPERSET_USER')}, "
+              "password: HUB_SUPERSET_PASSWORD in .stack/env; lead users: `tdh lead-login LEAD`)")
+        print("  Dagster   make ui  (then http://127.0.0.1:3000)")
+
+
+def member_report(member: str) -> dict:
+    from catalog.naming import slugify
+    from connectors.objectstore import ObjectStore
+    from pipelines.gathering import manifest_key
+
+    store = ObjectStore.connect(os.environ["HUB_S3_ENDPOINT"], os.environ["HUB_S3_ACCESS_KEY"],
+                                os.environ["HUB_S3_SECRET_KEY"], os.environ["HUB_S3_BUCKET"])
+    manifest = store.get_json(manifest_key(slugify(member)), default={"datasets": {}})
+    return {
+        "member": member,
+        "gathered_at": manifest.get("gathered_at"),
+        "source_failures": manifest.get("failures", []),
+        "datasets": {
+            name: {"title": e["remote"]["title"], "status": e["status"], "errors": e.get("errors", [])}
+            for name, e in manifest["datasets"].items()
+            if e.get("errors") or e.get("status") != "active"
+        },
+    }

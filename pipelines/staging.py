@@ -1,0 +1,141 @@
+"""Staging: raw bytes -> normalised Parquet, validated and screened, beside the decision.
+
+For each landed tabular resource of a member: read it as French files need
+(connectors.tabular), apply the committee's column decisions (drop, pseudonymise),
+validate against the declared TableSchema, screen for personal data, and write
+`staged/<member>/<dataset>/<resource>.{parquet,csv,json}` (+ `.errors.csv` with the
+per-row diagnostics). The `.json` report carries the source sha256: a resource whose raw
+bytes did not change is not staged again.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from catalog.privacy import pseudonymise, screen
+from catalog.validation import load_schema, validate
+from connectors.objectstore import ObjectStore, object_key
+from connectors.tabular import UnreadableFile, read_table
+from pipelines.gathering import Failure, manifest_key
+
+TABULAR_FORMATS = {"CSV", "TXT", "XLSX", "XLS", "ODS", "JSON", "GEOJSON", "PARQUET"}
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class MemberStaging:
+    member: str
+    staged: int = 0
+    unchanged: int = 0
+    blocked: list[str] = field(default_factory=list)  # personal data without exemption
+    invalid: list[str] = field(default_factory=list)  # not conformant to the declared schema
+    failures: list[Failure] = field(default_factory=list)
+
+
+def staged_key(member: str, dataset: str, resource: str, suffix: str) -> str:
+    return object_key("staged", member, dataset, f"{resource}.{suffix}")
+
+
+def stage_member(store: ObjectStore, member: str, pseudonymisation_key: bytes) -> MemberStaging:
+    manifest = store.get_json(manifest_key(member), default={"datasets": {}})
+    result = MemberStaging(member=member)
+    for dataset, entry in manifest["datasets"].items():
+        if entry.get("status") != "active":
+            continue
+        override = entry.get("override") or {}
+        for resource, landing in entry["resources"].items():
+            if landing["format"].upper() not in TABULAR_FORMATS:
+                continue
+            report_key = staged_key(member, dataset, resource, "json")
+            previous = store.get_json(report_key)
+            if previous and previous.get("source_sha256") == landing["sha256"]:
+                result.unchanged += 1
+                _tally(result, dataset, previous)
+                continue
+            try:
+                report = _stage_resource(store, landing, override, pseudonymisation_key)
+            except (UnreadableFile, ValueError, OSError) as exc:
+                result.failures.append(
+                    Failure("resource", f"{dataset}/{landing.get('name', resource)}", str(exc),
+                            landing["fetched_at"])
+                )
+                continue
+            store.put_json(report_key, report)
+            result.staged += 1
+            _tally(result, dataset, report)
+    return result
+
+
+def _tally(result: MemberStaging, dataset: str, report: dict) -> None:
+    if report["decision"] == "blocked" and dataset not in result.blocked:
+        result.blocked.append(dataset)
+    validation = report.get("validation")
+    if validation and not validation["valid"] and dataset not in result.invalid:
+        result.invalid.append(dataset)
+
+
+def _stage_resource(store: ObjectStore, landing: dict, override: dict, key: bytes) -> dict:
+    member, dataset, resource = landing["member"], landing["dataset"], landing["resource"]
+    table = read_table(store.get_bytes(landing["key"]), landing.get("name") or landing["key"],
+                       declared_format=landing["format"])
+    frame = table.frame
+    dropped = [c for c in override.get("drop_columns", ()) if c in frame.columns]
+    frame = frame.drop(dropped)
+    hashed = [c for c in override.get("pseudonymise_columns", ()) if c in frame.columns]
+    if hashed:
+        frame = pseudonymise(frame, hashed, key)
+    table.frame = frame
+
+    validation = None
+    if override.get("schema"):
+        schema = load_schema(_schema_source(override["schema"]))
+        outcome = validate(frame, schema)
+        validation = outcome.summary()
+        buffer = io.BytesIO()
+        outcome.errors.write_csv(buffer)
+        store.put_bytes(staged_key(member, dataset, resource, "errors.csv"), buffer.getvalue(), "text/csv")
+
+    findings = screen(frame, ignore_columns=hashed)
+    exemption = override.get("personal_data_exemption")
+    decision = "publish" if not findings or exemption else "blocked"
+
+    store.put_bytes(staged_key(member, dataset, resource, "parquet"), table.to_parquet(),
+                    "application/vnd.apache.parquet")
+    store.put_bytes(staged_key(member, dataset, resource, "csv"), table.to_csv(), "text/csv")
+    return {
+        "source_sha256": landing["sha256"],
+        "source_key": landing["key"],
+        "name": landing.get("name"),
+        "normalisation": table.report,
+        "rows": frame.height,
+        "columns": frame.columns,
+        "dropped_columns": dropped,
+        "pseudonymised_columns": hashed,
+        "validation": validation,
+        "personal_data": [
+            {"column": f.column, "kind": f.kind, "count": f.count, "examples": list(f.examples)}
+            for f in findings
+        ],
+        "decision": decision,
+        "exemption": exemption,
+    }
+
+
+def _schema_source(reference: str) -> str | Path:
+    """Schemas are named by URL or by a path relative to the project (committee files)."""
+    if reference.startswith(("http://", "https://")):
+        return reference
+    return PROJECT_DIR / reference
+
+
+def pseudonymisation_key() -> bytes:
+    return os.environ.get("HUB_PSEUDONYMISATION_KEY", "").encode()
+
+
+def read_staged(store: ObjectStore, member: str, dataset: str, resource: str) -> pl.DataFrame:
+    return pl.read_parquet(io.BytesIO(store.get_bytes(staged_key(member, dataset, resource, "parquet"))))
