@@ -86,6 +86,8 @@ class Source(_Strict):
     def _options_of_type(self) -> Source:
         if self.type in {"ckan", "opendatasoft", "udata", "dcat"} and not self.url:
             raise ValueError(f"a {self.type} source needs `url`: the portal's root URL")
+        if self.type == "udata" and not self.organization:
+            raise ValueError("a udata source needs `organization`: the organization's slug or id")
         if self.type == "files" and not self.files:
             raise ValueError("a files source needs `files`: a list of {id, url, title}")
         for entry in self.files:

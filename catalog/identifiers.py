@@ -3,7 +3,7 @@
 - INSEE commune code (code officiel géographique): 5 characters, department first;
   Corsica uses 2A/2B, overseas departments 97x.
 - SIREN: 9 digits with a Luhn key; SIRET: SIREN + 5-digit establishment number, Luhn too,
-  except La Poste (SIREN 356000000) whose SIRETs have a digit sum divisible by 5.
+  except La Poste (SIREN 356000000) whose SIRETs may instead have a digit sum divisible by 5.
 """
 
 from __future__ import annotations
@@ -37,6 +37,6 @@ def is_siren(code: str) -> bool:
 def is_siret(code: str) -> bool:
     if len(code) != 14 or not code.isdigit():
         return False
-    if code.startswith(LA_POSTE_SIREN):
-        return sum(int(c) for c in code) % 5 == 0
+    if code.startswith(LA_POSTE_SIREN):  # the head office 35600000000048 is Luhn-valid too
+        return luhn_valid(code) or sum(int(c) for c in code) % 5 == 0
     return luhn_valid(code)

@@ -56,7 +56,11 @@ def conform(frame: pl.DataFrame, table: PooledTable, origin: str, member: str) -
     for name, dtype in table.columns.items():
         column = frame[name]
         if column.dtype != dtype:
-            cast = column.cast(dtype, strict=False)
+            # Polars 2 no longer casts text to dates: parse ISO dates explicitly.
+            if dtype == pl.Date() and column.dtype == pl.String():
+                cast = column.str.to_date("%Y-%m-%d", strict=False)
+            else:
+                cast = column.cast(dtype, strict=False)
             lost = (cast.is_null() & column.is_not_null()).arg_true()
             if len(lost):
                 row = int(lost[0]) + 1

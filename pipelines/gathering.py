@@ -15,12 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 from catalog.committee import Member, Source
 from catalog.naming import dataset_slug, resource_slug, slugify
 from connectors.http import FetchError, FetchPolicy
 from connectors.landing import land_bytes, land_resource
 from connectors.objectstore import ObjectStore, object_key
+from connectors.portals import ckan, dcat, files, opendatasoft, udata
 from connectors.records import RemoteDataset, RemoteResource
 
 ARCHIVE_AFTER = timedelta(days=7)  # udata's grace period before archiving a vanished dataset
@@ -67,31 +69,26 @@ def source_policy(source: Source) -> FetchPolicy:
 
 
 def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
     return urlsplit(url).hostname or ""
 
 
 def list_source(store: ObjectStore, member: Member, source: Source) -> Iterable[RemoteDataset]:
     """The datasets one source offers, as remote records."""
-    if source.type == "files":
-        for entry in source.files:
-            fmt = entry.format or PurePosixPath(entry.url).suffix.lstrip(".").upper() or "CSV"
-            yield RemoteDataset(
-                remote_id=entry.id,
-                title=entry.title,
-                description=entry.description,
-                uri=entry.url,
-                resources=(RemoteResource(url=entry.url, name=entry.title, format=fmt),),
-            )
-        return
-    if source.type == "inbox":
-        yield from _inbox_datasets(store, member.slug)
-        return
-    from connectors.portals import list_datasets  # one entry point per source type
-
-    yield from list_datasets(source.type, source.url, source_policy(source),
-                             organization=source.organization, tags=source.tags)
+    policy = source_policy(source)
+    match source.type:
+        case "files":
+            return files.list_datasets(source.files)
+        case "inbox":
+            return _inbox_datasets(store, member.slug)
+        case "ckan":
+            return ckan.list_datasets(source.url, policy, organization=source.organization, tags=source.tags)
+        case "opendatasoft":
+            return opendatasoft.list_datasets(source.url, policy, publisher=source.organization, tags=source.tags)
+        case "udata":
+            return udata.list_datasets(source.url, policy, organization=source.organization, tags=source.tags)
+        case "dcat":
+            return dcat.list_datasets(source.url, policy)
+    raise ValueError(f"unknown source type {source.type!r}")
 
 
 def _inbox_datasets(store: ObjectStore, member: str) -> Iterable[RemoteDataset]:

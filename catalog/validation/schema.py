@@ -54,6 +54,8 @@ class Field:
     enum: tuple[Any, ...] | None = None
     minimum: Any = None
     maximum: Any = None
+    exclusive_minimum: Any = None
+    exclusive_maximum: Any = None
     min_length: int | None = None
     max_length: int | None = None
     missing_values: tuple[str, ...] | None = None  # None: the schema's own list
@@ -185,6 +187,8 @@ def _read_field(raw: Any, where: str, index: int) -> Field:
         enum=tuple(enum) if enum is not None else None,
         minimum=constraints.get("minimum"),
         maximum=constraints.get("maximum"),
+        exclusive_minimum=constraints.get("exclusiveMinimum"),
+        exclusive_maximum=constraints.get("exclusiveMaximum"),
         min_length=constraints.get("minLength"),
         max_length=constraints.get("maxLength"),
         missing_values=tuple(str(v) for v in missing) if missing is not None else None,

@@ -1,0 +1,94 @@
+"""Delimiter, quote character and header row of a CSV file, sniffed from its first lines.
+
+Members export with `;` (French Excel, because `,` is the decimal mark), `,`, tab or `|`.
+The delimiter is the one that splits the sample into rows of the most regular width; the
+parse is quote-aware, so cells holding the delimiter or line breaks do not mislead it.
+Files often open with a title or a blank line before the real header: the header is the
+first row filled like the data rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import islice
+
+DELIMITERS = (";", ",", "\t", "|")
+QUOTES = ('"', "'")
+SAMPLE_ROWS = 200
+# A header cell is a name; a data cell is often a number, a date or a code.
+_DATA_LIKE = re.compile(r"^[-+]?[\d\s.,/:%€]+$")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    delimiter: str
+    quote: str
+    header_line: int  # physical lines before the header row (title, blank lines)
+    has_header: bool
+
+
+def sniff_dialect(sample: str, *, complete: bool = True) -> Dialect:
+    """Sniff from decoded text; `complete` when the sample is the whole file."""
+    if not complete:
+        # The last line of a partial sample is cut anywhere.
+        sample = sample[: sample.rfind("\n") + 1] or sample
+    best: tuple[tuple[float, int], str, str, list[tuple[int, list[str]]]] | None = None
+    for quote in QUOTES:
+        for delimiter in DELIMITERS:
+            rows = _rows(sample, delimiter, quote)
+            score = _regularity(rows)
+            if best is None or score > best[0]:
+                best = (score, delimiter, quote, rows)
+    assert best is not None
+    _, delimiter, quote, rows = best
+    if best[0][1] <= 1:
+        delimiter = ","  # a single column: any delimiter reads it, keep the usual one
+    header = header_index([cells for _, cells in rows])
+    header_line = rows[header][0] if rows else 0
+    has_header = bool(rows) and looks_like_header(rows[header][1])
+    return Dialect(delimiter, quote, header_line, has_header)
+
+
+def _rows(sample: str, delimiter: str, quote: str) -> list[tuple[int, list[str]]]:
+    """Rows with the number of physical lines before each."""
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=quote)
+    rows: list[tuple[int, list[str]]] = []
+    line = 0
+    try:
+        for cells in islice(reader, SAMPLE_ROWS):
+            if any(cell.strip() for cell in cells):
+                rows.append((line, cells))
+            line = reader.line_num
+    except csv.Error:
+        pass
+    return rows
+
+
+def _regularity(rows: list[tuple[int, list[str]]]) -> tuple[float, int]:
+    """Share of rows having the most common width, then that width."""
+    if not rows:
+        return (0.0, 0)
+    widths = Counter(len(cells) for _, cells in rows)
+    width, count = widths.most_common(1)[0]
+    return (round(count / len(rows), 2), width)
+
+
+def header_index(rows: Sequence[Sequence[str | None]]) -> int:
+    """Index of the first row filled like the data: titles and notes above it fill one cell."""
+    filled = [sum(1 for cell in row if cell is not None and cell.strip()) for row in rows]
+    if not filled:
+        return 0
+    needed = max(1, min(2, max(filled)), (max(filled) + 1) // 2)
+    return next(index for index, count in enumerate(filled) if count >= needed)
+
+
+def looks_like_header(cells: Sequence[str | None]) -> bool:
+    """A header row holds names; a row of numbers and dates means the file has no header."""
+    values = [cell.strip() for cell in cells if cell is not None and cell.strip()]
+    data_like = sum(1 for value in values if _DATA_LIKE.match(value))
+    return data_like * 2 < len(values) or not values

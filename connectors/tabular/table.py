@@ -1,0 +1,90 @@
+"""A normalised table and the two files the hub makes of it: Parquet to store, CSV to republish."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import polars as pl
+import pyarrow as pa
+
+# A spreadsheet opening the republished CSV runs a cell starting with one of these as a
+# formula (OWASP ASVS 1.2.10): such text cells get a leading apostrophe.
+FORMULA_START = r"^[=+\-@\t\x00]"
+ORIGINAL_NAME = "original_name"  # Parquet field metadata key
+REPORT_KEY = "tdh.normalisation"  # Parquet file metadata key: the whole report, as JSON
+
+
+@dataclass
+class NormalisedTable:
+    """A member's file as a typed frame, with the report of what was detected and changed.
+
+    `report` keys: format, encoding, delimiter, rows, columns ([{name, original, type}]),
+    changes ([{kind, column, count, detail}]), plus format-specific ones (quote,
+    header_line, sheet).
+    """
+
+    frame: pl.DataFrame
+    report: dict
+
+    def to_parquet(self) -> bytes:
+        """Parquet (zstd); each field keeps its original name in its metadata."""
+        buffer = io.BytesIO()
+        write_parquet(self.frame.lazy(), buffer, self.report)
+        return buffer.getvalue()
+
+    def to_csv(self) -> bytes:
+        """UTF-8 CSV with commas, formula-like text neutralised, numbers left as numbers."""
+        text_columns = pl.col(pl.String)
+        neutralised = self.frame.with_columns(
+            pl.when(text_columns.str.contains(FORMULA_START))
+            .then(pl.lit("'") + text_columns)
+            .otherwise(text_columns)
+            .name.keep()
+        )
+        return neutralised.write_csv().encode("utf-8")
+
+
+def write_parquet(frame: pl.LazyFrame, target: str | Path | IO[bytes], report: dict) -> None:
+    """Write (streaming when `frame` is a file scan) with the originals in the metadata."""
+    frame.sink_parquet(
+        target,
+        compression="zstd",
+        metadata={REPORT_KEY: json.dumps(report, ensure_ascii=False)},
+        arrow_schema=_schema_with_originals(frame.collect_schema(), report),
+    )
+
+
+def _schema_with_originals(schema: pl.Schema, report: dict) -> pa.Schema:
+    originals = {column["name"]: column["original"] for column in report["columns"]}
+    arrow = pl.DataFrame(schema=schema).to_arrow().schema
+    return pa.schema(
+        field.with_metadata({ORIGINAL_NAME: originals.get(field.name) or field.name})
+        for field in arrow
+    )
+
+
+def type_name(dtype: pl.DataType) -> str:
+    """TableSchema type of a polars dtype, as the report states it."""
+    if dtype == pl.String:
+        return "string"
+    if dtype.is_integer():
+        return "integer"
+    if dtype.is_float() or dtype.is_decimal():
+        return "number"
+    if dtype == pl.Boolean:
+        return "boolean"
+    if dtype == pl.Date:
+        return "date"
+    if dtype == pl.Datetime:
+        return "datetime"
+    if dtype == pl.Time:
+        return "time"
+    if dtype == pl.List or dtype == pl.Array:
+        return "array"
+    if dtype == pl.Struct:
+        return "object"
+    return "any"

@@ -1,0 +1,115 @@
+"""The frame of every stand-in: a threaded http.server on a free loopback port.
+
+A stand-in answers requests from Python data and remembers each request it received, so
+a test can assert what a connector asked for (paging parameters, filters, headers).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import traceback
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, payload: Any, status: int = 200) -> Reply:
+        return cls(status=status, body=json.dumps(payload).encode("utf-8"))
+
+
+class StandIn:
+    """Base of the stand-in servers: subclasses implement `answer`."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def answer(self, request: Request) -> Reply:
+        raise NotImplementedError
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("stand-in not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def paths(self) -> list[str]:
+        with self._lock:
+            return [request.path for request in self.requests]
+
+    def start(self, port: int = 0) -> StandIn:
+        handler = type("Handler", (_Handler,), {"app": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> StandIn:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _record(self, request: Request) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    app: StandIn
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet test output
+        pass
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        request = Request(
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in self.headers.items()},
+        )
+        self.app._record(request)
+        try:
+            reply = self.app.answer(request)
+        except Exception:  # a stand-in bug must show in the test, not hang it
+            reply = Reply(status=500, body=traceback.format_exc().encode(), content_type="text/plain")
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if reply.status != 304:
+            self.wfile.write(reply.body)

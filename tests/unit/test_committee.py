@@ -1,0 +1,60 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from catalog.committee import ConfigError, load_committee
+from catalog.identifiers import is_insee_commune, is_siren, is_siret
+from pipelines.cli import main
+
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "committee.yaml"
+
+
+def test_demo_committee_is_valid():
+    committee = load_committee(DEMO)
+    assert len(committee.members) >= 4
+    assert {m.insee for m in committee.members} >= {"56007", "56034", "56046", "56186"}
+    assert all("," not in m.slug for m in committee.members)
+    assert committee.leads[0].member == "auray"
+
+
+def _broken(tmp_path: Path, edit) -> Path:
+    raw = yaml.safe_load(DEMO.read_text())
+    edit(raw)
+    path = tmp_path / "committee.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda c: c["members"][2].update(siren="215600462"), "members[2].siren"),
+        (lambda c: c["members"][1].update(insee="5603"), "members[1].insee"),
+        (lambda c: c["members"][0]["sources"][0].update(url="ftp://example.fr"), "members[0].sources[0].url"),
+        (lambda c: c["members"][0].update(slug="auray,south"), "members[0].slug"),
+        (lambda c: c["members"][0]["sources"][0].update(credentials_env="s3cr3t-value"),
+         "members[0].sources[0].credentials_env"),
+        (lambda c: c["leads"][0].update(members=["auray", "lorient"]), "'lorient'"),
+    ],
+)
+def test_broken_configuration_names_the_faulty_path(tmp_path, edit, expected):
+    with pytest.raises(ConfigError) as error:
+        load_committee(_broken(tmp_path, edit))
+    assert any(expected in problem for problem in error.value.problems), error.value.problems
+
+
+def test_tdh_check_exit_codes(tmp_path, capsys):
+    assert main(["check", str(DEMO)]) == 0
+    assert "ok (5 members" in capsys.readouterr().out
+    broken = _broken(tmp_path, lambda c: c["members"][3].update(siren="123"))
+    assert main(["check", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert "members[3].siren" in err and "Luhn" in err
+
+
+def test_identifiers():
+    assert is_siren("215600461") and not is_siren("215600462")
+    assert is_siret("21560046100010") and not is_siret("21560046100011")
+    assert is_siret("35600000000056") and not is_siret("35600000000057")  # La Poste: digit sum / 5
+    assert is_insee_commune("2A004") and is_insee_commune("01001") and not is_insee_commune("2C004")
