@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
 
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, ReadTimeoutError, SSLError
@@ -122,7 +122,7 @@ def fetch(
         conditional["If-None-Match"] = etag
     if last_modified:
         conditional["If-Modified-Since"] = last_modified
-    fetched = _Fetch(url, policy, conditional).run(_with_params(url, params))
+    fetched = _Fetch(url, _with_params(url, params), policy, conditional).run()
     if expected_format and not fetched.not_modified:
         expect_format(fetched.body, expected_format, fetched.final_url)
     return fetched
@@ -305,18 +305,17 @@ _URL_SAFE = "/%:@!$&'()*+,;=-._~?"
 class _Fetch:
     """State of one `fetch` call: the URL as asked, its deadline and its origin."""
 
-    def __init__(self, url: str, policy: FetchPolicy, conditional: dict[str, str]):
+    def __init__(self, url: str, first: str, policy: FetchPolicy, conditional: dict[str, str]):
         self.url = url
+        self.first = first  # the URL with its query parameters: where the redirects start
         self.policy = policy
         self.conditional = conditional
         self.started = time.monotonic()
         self.origin: tuple[str, str, int] | None = None
-        self.first = url
-        self.secrets = tuple(value for value in policy.headers.values() if len(value) >= 4)
+        self.secrets = _secret_forms(policy.headers.values())
 
-    def run(self, first: str) -> Fetched:
-        self.first = first
-        current = first
+    def run(self) -> Fetched:
+        current = self.first
         for _ in range(self.policy.max_redirects + 1):
             outcome = self._with_retries(current)
             if isinstance(outcome, Fetched):
@@ -493,7 +492,7 @@ class _Fetch:
         for address in addresses:
             reason = _refusal(ipaddress.ip_address(address))
             if reason is not None:
-                where = address if address == host else f"{host} resolves to {address},"
+                where = f"{address} is" if address == host else f"{host} resolves to {address},"
                 raise self._error(
                     UnsafeUrl,
                     current,
@@ -509,7 +508,7 @@ class _Fetch:
         headers.update(self.conditional)
         headers.update(
             {
-                "Host": target.host_header.rpartition("@")[2],
+                "Host": target.host_header,
                 "Accept-Encoding": "gzip, deflate",  # the two encodings `inflate` decodes
                 "User-Agent": USER_AGENT,
             }
@@ -557,7 +556,9 @@ class _Fetch:
                     f"timed out waiting for the response (read timeout {timeout.read_timeout:g} s)"
                 ) from None
             except SSLError as exc:
-                raise self._error(SourceUnavailable, current, f"TLS failure ({_reason(exc)})") from None
+                raise self._error(
+                    SourceUnavailable, current, f"TLS failure ({_reason(exc)})"
+                ) from None
             except HTTPError as exc:
                 raise _Transient(f"connection failed ({_reason(exc)})") from None
         raise _Transient(failure)
@@ -611,12 +612,24 @@ class _Fetch:
 
     def _content_encoding(self, response: Any, current: str) -> str:
         value = response.headers.get("Content-Encoding", "")
-        codings = [c.strip().lower() for c in value.split(",") if c.strip().lower() != "identity"]
+        codings = [c for c in (part.strip().lower() for part in value.split(",")) if c]
+        codings = [c for c in codings if c != "identity"]
         if not codings:
             return "identity"
         if len(codings) == 1 and codings[0] in _WBITS:
             return "gzip" if codings[0] == "x-gzip" else codings[0]
         raise self._error(UnexpectedContent, current, f"unsupported Content-Encoding {value!r}")
+
+
+def _secret_forms(values: Iterable[str]) -> tuple[str, ...]:
+    """Header values as a server could echo them: whole or their long words (the token of
+    "Bearer <token>"), plain or percent-encoded; longest first, so each is masked whole."""
+    words = set()
+    for value in values:
+        words.add(value)
+        words.update(word for word in value.split() if len(word) >= 8)
+    forms = {form for word in words for form in (word, quote(word, safe=""), quote_plus(word))}
+    return tuple(sorted((form for form in forms if len(form) >= 4), key=len, reverse=True))
 
 
 def _reason(exc: BaseException) -> str:
@@ -859,6 +872,8 @@ def check_xml_safe(body: bytes, url: str) -> None:
 
 
 def _xml_encoding(body: bytes) -> str:
+    if body.startswith(codecs.BOM_UTF8):
+        return "utf-8"
     for bom, codec in _TEXT_BOMS:
         if body.startswith(bom):
             return codec

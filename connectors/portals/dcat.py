@@ -99,6 +99,9 @@ def list_datasets(
                 yield to_remote_dataset(
                     graph, subject, remote_id, source_url=page_url, on_problem=on_problem
                 )
+        for view in _views(graph):
+            if isinstance(view, URIRef):
+                pages.also_known_as(urljoin(page_url, str(view)))
         next_page = next_page_url(graph, page_url)
         if next_page is None:
             return
@@ -199,14 +202,22 @@ def _resolve_context(value: Any, base: str, policy: FetchPolicy, cache: dict, de
     return cache[url]
 
 
+def _views(graph: Graph) -> list[Node]:
+    """The page's Hydra paging nodes, ckanext-dcat's old shape first."""
+    return [
+        view
+        for kind in (HYDRA.PagedCollection, HYDRA.PartialCollectionView)
+        for view in sorted(graph.subjects(RDF.type, kind), key=str)
+    ]
+
+
 def next_page_url(graph: Graph, page_url: str) -> str | None:
     """The Hydra next page of this page, absolute, or None on the last page."""
-    for kind in (HYDRA.PagedCollection, HYDRA.PartialCollectionView):
-        for view in sorted(graph.subjects(RDF.type, kind), key=str):
-            for predicate in (HYDRA.next, HYDRA.nextPage):
-                target = graph.value(view, predicate)
-                if target is not None and str(target).strip():
-                    return urljoin(page_url, str(target).strip())
+    for view in _views(graph):
+        for predicate in (HYDRA.next, HYDRA.nextPage):
+            target = graph.value(view, predicate)
+            if target is not None and str(target).strip():
+                return urljoin(page_url, str(target).strip())
     return None
 
 

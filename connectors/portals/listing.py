@@ -80,6 +80,10 @@ class VisitedPages:
         self._visited = {_page_key(first_url)}
         self._max_pages = max_pages
 
+    def also_known_as(self, url: str) -> None:
+        """Another address of the page just read (a Hydra view names its own page)."""
+        self._visited.add(_page_key(url))
+
     def follow(self, next_url: str, from_url: str) -> str:
         """Check the next link found on `from_url`; returns it when it may be fetched."""
         if _page_key(next_url) in self._visited:

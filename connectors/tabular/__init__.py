@@ -1,6 +1,21 @@
-"""Reading and normalising the tabular files members publish (CSV, XLSX, ODS, JSON, GeoJSON,
-Parquet) into typed polars frames, with a report of what was detected and changed."""
+"""Reading and normalising the tabular files members publish.
 
-from connectors.tabular.read import NormalisedTable, UnreadableFile, read_table
+CSV (any French encoding and dialect), XLSX, XLS, ODS, JSON, GeoJSON and Parquet become a
+typed polars frame with snake_case columns, identifiers kept as text, plus a report of
+what was detected and changed. `read_table` works on bytes in memory; `normalise_file`
+and `normalise_csv_file` write Parquet from a path, streaming CSV files larger than the
+memory budget.
+"""
 
-__all__ = ["NormalisedTable", "UnreadableFile", "read_table"]
+from connectors.tabular.read import NormalisedTable, UnreadableFile, detect_format, read_table
+from connectors.tabular.streaming import DEFAULT_MEMORY_BUDGET, normalise_csv_file, normalise_file
+
+__all__ = [
+    "DEFAULT_MEMORY_BUDGET",
+    "NormalisedTable",
+    "UnreadableFile",
+    "detect_format",
+    "normalise_csv_file",
+    "normalise_file",
+    "read_table",
+]

@@ -52,14 +52,14 @@ def normalise_grid(
     originals: Sequence[str | None],
     *,
     header_in_grid: bool,
-    text_columns: Sequence[str] = (),
+    text_columns: Sequence[int] = (),
     streaming: bool = False,
 ) -> Normalisation:
     """Type a frame of String columns named by position; `originals` are the header cells.
 
     `header_in_grid`: the header row is the grid's first row (CSV and spreadsheets), so
-    it and its repetitions further down are dropped. `text_columns` (original names) are
-    kept as text whatever they hold (GeoJSON geometry).
+    it and its repetitions further down are dropped. `text_columns` (positions) are kept
+    as text whatever they hold (GeoJSON geometry).
     """
     repaired = [repair_double_encoding(original or "").strip() for original in originals]
     names = column_names(repaired)
@@ -68,7 +68,9 @@ def normalise_grid(
     is_header = _is_header(names, written) if header_in_grid else pl.lit(False)
     is_empty = pl.all_horizontal(v.present(pl.col(name)).is_null() for name in names)
     frame = frame.with_columns(_drop=is_header | is_empty)
-    masked = frame.select(pl.when(~pl.col("_drop")).then(pl.col(name)).alias(name) for name in names)
+    masked = frame.select(
+        pl.when(~pl.col("_drop")).then(pl.col(name)).alias(name) for name in names
+    )
     counts = [
         pl.len().alias("rows"),
         is_header.sum().alias("headers"),
@@ -79,7 +81,7 @@ def normalise_grid(
     )
     profile = profile_query.collect(engine="streaming" if streaming else "auto").row(0, named=True)
 
-    kept_text = {names[repaired.index(text)] for text in text_columns if text in repaired}
+    kept_text = {names[position] for position in text_columns}
     plans = [
         _plan(index, name, original, profile, keep_text=name in kept_text)
         for index, (name, original) in enumerate(zip(names, repaired, strict=True))
@@ -123,6 +125,7 @@ def _profile_expressions(names: list[str]) -> list[pl.Expr]:
             "leading_zero": value.str.contains(v.LEADING_ZERO).any(),
             "corsica": value.str.contains(v.CORSICA_INSEE).any(),
             "digits": digits.count(),
+            "fraction": value.str.contains(v.FRACTION).sum(),
             "digits_min": digits.str.len_chars().min(),
             "digits_max": digits.str.len_chars().max(),
             "boolean": v.as_boolean(value).count(),
@@ -153,7 +156,9 @@ def _plan(index: int, name: str, original: str, profile: dict, *, keep_text: boo
     values = measure("values")
     changes: list[dict] = []
     if measure("trimmed"):
-        changes.append(change("trimmed", "spaces around the value removed", name, measure("trimmed")))
+        changes.append(
+            change("trimmed", "spaces around the value removed", name, measure("trimmed"))
+        )
     common = {"name": name, "original": original, "changes": changes}
 
     identifier = _identifier_reason(name, measure, values)
@@ -168,8 +173,8 @@ def _plan(index: int, name: str, original: str, profile: dict, *, keep_text: boo
                     measure("mojibake"),
                 )
             )
-        width = v.code_width(name)
-        if measure("zeros"):
+        width = v.code_width(name) if identifier else None
+        if measure("zeros") and width is not None:
             changes.append(
                 change(
                     "identifier_zeros_restored",
@@ -178,7 +183,7 @@ def _plan(index: int, name: str, original: str, profile: dict, *, keep_text: boo
                     measure("zeros"),
                 )
             )
-        if identifier:
+        if identifier and values in (measure("integer"), measure("number")):
             changes.append(change("identifier", f"kept as text ({identifier})", name))
         return ColumnPlan(type="string", repair=repair, zero_width=width, **common)
 
@@ -209,7 +214,9 @@ def _plan(index: int, name: str, original: str, profile: dict, *, keep_text: boo
             detail = "times with an offset converted to UTC"
             changes.append(change("datetime_utc", detail, name, measure("aware")))
         elif measure("midnight") == values:
-            changes.append(change("midnight_as_date", "datetimes all at midnight read as dates", name))
+            changes.append(
+                change("midnight_as_date", "datetimes all at midnight read as dates", name)
+            )
             return typed("date")
         return typed("datetime", aware=aware)
     repair = measure("mojibake") > 0
@@ -220,7 +227,8 @@ def _plan(index: int, name: str, original: str, profile: dict, *, keep_text: boo
 
 
 def _identifier_reason(name: str, measure, values: int) -> str | None:
-    if v.identifier_by_name(name):
+    # A fraction such as 72.9 is never a code, whatever the column's name says.
+    if v.identifier_by_name(name) and not measure("fraction"):
         return "identifier by its name"
     if measure("leading_zero"):
         return "code with leading zeros"
@@ -275,13 +283,19 @@ def _table_changes(
     changes: list[dict] = []
     repeated = profile["headers"] - (1 if header_in_grid else 0)
     if repeated > 0:
-        changes.append(change("repeated_header_dropped", "header line repeated in the data", count=repeated))
+        changes.append(
+            change("repeated_header_dropped", "header line repeated in the data", count=repeated)
+        )
     if profile["empty"]:
         changes.append(change("empty_rows_dropped", "rows with no value", count=profile["empty"]))
     fixed = sum(1 for before, after in zip(written, repaired, strict=True) if before != after)
     if fixed:
         changes.append(
-            change("double_encoding_repaired", "double-encoded UTF-8 repaired in the header", count=fixed)
+            change(
+                "double_encoding_repaired",
+                "double-encoded UTF-8 repaired in the header",
+                count=fixed,
+            )
         )
     renamed = sum(1 for name, original in zip(names, repaired, strict=True) if name != original)
     if renamed:

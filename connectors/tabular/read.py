@@ -1,87 +1,157 @@
-"""First cut: CSV only, UTF-8 or Windows-1252, sniffed delimiter, simple typing."""
+"""Read one member file, whatever its format, into a normalised table.
+
+The format is taken from the content first (magic bytes, then the first character of
+the text), the declared format and the file name only break ties: portals often label an
+XLSX "csv" or serve an HTML error page under a .csv link.
+"""
 
 from __future__ import annotations
 
-import csv
 import io
-import re
-import unicodedata
-from dataclasses import dataclass
+import zipfile
 
 import polars as pl
 
-IDENTIFIER_NAMES = re.compile(
-    r"(^|_)(siren|siret|insee|code_commune|code_postal|cp|epci|cog|id|code)(_|$)"
+from connectors.tabular.encoding import decode
+from connectors.tabular.errors import UnreadableFile
+from connectors.tabular.grids import SNIFF_CHARACTERS, Grid, csv_grid, json_grid, spreadsheet_grid
+from connectors.tabular.names import column_names
+from connectors.tabular.normalise import change, normalise_grid
+from connectors.tabular.table import NormalisedTable, type_name
+
+__all__ = ["NormalisedTable", "UnreadableFile", "read_table", "detect_format"]
+
+_NOT_TABLES = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x1f\x8b", "a gzip-compressed file (decompress it first)"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
 )
+_DECLARED = {
+    "csv": "csv", "text/csv": "csv", "tsv": "csv", "txt": "csv", "text/plain": "csv",
+    "xlsx": "xlsx", "xls": "xls", "ods": "ods", "json": "json", "application/json": "json",
+    "geojson": "geojson", "application/geo+json": "geojson", "parquet": "parquet",
+}  # fmt: skip
 
 
-class UnreadableFile(ValueError):
-    """The file cannot be read as a table; the message names the file and the cause."""
-
-    def __init__(self, filename: str, cause: str) -> None:
-        super().__init__(f"{filename}: {cause}")
-        self.filename = filename
-        self.cause = cause
-
-
-@dataclass
-class NormalisedTable:
-    frame: pl.DataFrame
-    report: dict
-
-    def to_parquet(self) -> bytes:
-        buffer = io.BytesIO()
-        self.frame.write_parquet(buffer, compression="zstd")
-        return buffer.getvalue()
-
-    def to_csv(self) -> bytes:
-        frame = self.frame.with_columns(
-            pl.when(pl.col(pl.String).str.contains(r"^[=+\-@\t\x00]"))
-            .then("'" + pl.col(pl.String))
-            .otherwise(pl.col(pl.String))
-            .name.keep()
-        )
-        return frame.write_csv().encode("utf-8")
-
-
-def snake_case(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_") or "column"
+def read_table(
+    data: bytes, filename: str, *, declared_format: str | None = None
+) -> NormalisedTable:
+    """Read and normalise a file held in memory; raise UnreadableFile naming the cause."""
+    format_ = detect_format(data, filename)
+    if format_ == "parquet":
+        table = _parquet(data, filename)
+    elif format_ in ("xlsx", "xls", "ods"):
+        table = _from_grid(spreadsheet_grid(data, filename, format_), format_, filename)
+    else:
+        text, encoding = decode(data, filename)
+        if not text.strip():
+            raise UnreadableFile(filename, "empty file")
+        _refuse_markup(text, filename)
+        if format_ == "json":
+            grid, format_ = json_grid(text, filename)
+        else:
+            utf8 = data if encoding.codec == "utf-8" else text.encode("utf-8")
+            sample = text[:SNIFF_CHARACTERS]
+            complete = len(sample) == len(text)
+            grid = csv_grid(utf8, sample, encoding, filename, complete=complete)
+        grid.details["encoding"] = encoding.name
+        table = _from_grid(grid, format_, filename)
+    declared = _DECLARED.get((declared_format or "").strip().lower())
+    table.report["declared_format"] = declared_format
+    if declared and declared != format_ and {declared, format_} != {"json", "geojson"}:
+        detail = f"declared {declared_format}, the content is {format_}"
+        table.report["changes"].insert(0, change("format_mismatch", detail))
+    return table
 
 
-def read_table(data: bytes, filename: str, *, declared_format: str | None = None) -> NormalisedTable:
+def detect_format(data: bytes, filename: str) -> str:
+    """csv, json, xlsx, xls, ods or parquet, from the content; UnreadableFile for the rest."""
     if not data.strip():
         raise UnreadableFile(filename, "empty file")
+    if data.startswith(b"PAR1"):
+        return "parquet"
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_format(data, filename)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    for magic, what in _NOT_TABLES:
+        if data.startswith(magic):
+            raise UnreadableFile(filename, f"{what}, not a table")
+    start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return "json" if start in (b"{", b"[") else "csv"
+
+
+def _zip_format(data: bytes, filename: str) -> str:
     try:
-        text, encoding = data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        text, encoding = data.decode("cp1252", errors="replace"), "windows-1252"
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = set(archive.namelist())
+        mimetype = archive.read("mimetype") if "mimetype" in names else b""
+    except (zipfile.BadZipFile, KeyError) as error:
+        raise UnreadableFile(filename, f"damaged ZIP container: {error}") from None
+    if b"opendocument.spreadsheet" in mimetype:
+        return "ods"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    raise UnreadableFile(filename, "a ZIP archive, not a table (its files must be read one by one)")
+
+
+def _refuse_markup(text: str, filename: str) -> None:
+    head = text[:2048].lstrip("\ufeff \t\r\n").lower()
+    if head.startswith("<!doctype html") or head.startswith("<html") or "<body" in head:
+        raise UnreadableFile(
+            filename, "an HTML page, not a table (the link leads to a web page, not the file)"
+        )
+    if head.startswith("<?xml") or head.startswith("<"):
+        raise UnreadableFile(filename, "an XML or markup document, not a table")
+
+
+def _from_grid(grid: Grid, format_: str, filename: str) -> NormalisedTable:
+    if not grid.originals:
+        raise UnreadableFile(filename, "no columns")
     try:
-        delimiter = csv.Sniffer().sniff(text[:20000], delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
-    frame = pl.read_csv(io.StringIO(text).read().encode(), separator=delimiter, infer_schema=False)
-    originals = frame.columns
-    frame.columns = [snake_case(c) for c in originals]
-    columns = []
-    for name in frame.columns:
-        series = frame[name]
-        if not IDENTIFIER_NAMES.search(name):
-            cleaned = series.str.strip_chars().str.replace(",", ".", literal=True)
-            cleaned = pl.when(cleaned.is_in(["", "N/A", "-"])).then(None).otherwise(cleaned)
-            cast = frame.select(cleaned.alias(name).cast(pl.Float64, strict=False)).to_series()
-            if cast.null_count() == frame.select(cleaned.is_null().sum()).item():
-                frame = frame.with_columns(cast)
-        columns.append(name)
+        normalisation = normalise_grid(
+            grid.frame,
+            grid.originals,
+            header_in_grid=grid.header_in_grid,
+            text_columns=grid.text_columns,
+        )
+        frame = normalisation.frame.collect()
+    except pl.exceptions.ComputeError as error:
+        raise UnreadableFile(filename, f"malformed {format_.upper()}: {error}") from None
     report = {
-        "format": "csv",
-        "encoding": encoding,
-        "delimiter": delimiter,
+        "format": format_,
+        **grid.details,
+        "rows": normalisation.rows,
+        "columns": normalisation.columns,
+        "changes": grid.changes + normalisation.changes,
+    }
+    return NormalisedTable(frame, report)
+
+
+def _parquet(data: bytes, filename: str) -> NormalisedTable:
+    """Parquet is already typed: only the column names are normalised."""
+    try:
+        frame = pl.read_parquet(io.BytesIO(data))
+    except Exception as error:  # the Parquet reader raises several exception types
+        raise UnreadableFile(filename, f"unreadable Parquet: {error}") from None
+    originals = frame.columns
+    frame.columns = column_names(originals)
+    columns = [
+        {"name": name, "original": original, "type": type_name(dtype)}
+        for (name, dtype), original in zip(frame.schema.items(), originals, strict=True)
+    ]
+    renamed = sum(1 for column in columns if column["name"] != column["original"])
+    changes = [change("columns_renamed", "column names in snake_case ASCII", count=renamed)]
+    report = {
+        "format": "parquet",
+        "encoding": None,
+        "delimiter": None,
         "rows": frame.height,
-        "columns": [
-            {"name": n, "original": o, "type": str(frame[n].dtype)}
-            for n, o in zip(frame.columns, originals, strict=True)
-        ],
-        "changes": [],
+        "columns": columns,
+        "changes": changes if renamed else [],
     }
     return NormalisedTable(frame, report)

@@ -49,6 +49,7 @@ LOCAL_TIME_ZONE = "Europe/Paris"
 LEADING_ZERO = r"^0\d+$"
 CORSICA_INSEE = r"^2[AaBb]\d{3}$"
 DIGITS = r"^\d+$"
+FRACTION = r"^-?\d+[.,]\d*[1-9]\d*(?:\s?%)?$"
 
 
 def present(text: pl.Expr) -> pl.Expr:
@@ -173,7 +174,7 @@ _IDENTIFIER_PARTS = re.compile(r"siren|siret|insee|epci|codgeo|postal")
 # Words saying the column counts or measures something, whatever else it names.
 _QUANTITY_WORDS = {
     "nb", "nombre", "count", "montant", "total", "taux", "ratio", "part", "population",
-    "surface", "lib", "libelle", "label", "nom", "name", "annee", "year",
+    "surface", "lib", "libelle", "label", "nom", "name", "annee", "year", "tx", "pct",
 }  # fmt: skip
 _CODE_WIDTHS = (
     (re.compile(r"siret"), 14),

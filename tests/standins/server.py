@@ -45,17 +45,17 @@ class StandIn:
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._url: str | None = None
 
     def answer(self, request: Request) -> Reply:
         raise NotImplementedError
 
     @property
     def url(self) -> str:
-        if self._server is None:
+        """Its root URL, e.g. http://127.0.0.1:41234 (still known after `stop`)."""
+        if self._url is None:
             raise RuntimeError("stand-in not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._url
 
     def paths(self) -> list[str]:
         with self._lock:
@@ -65,8 +65,9 @@ class StandIn:
         handler = type("Handler", (_Handler,), {"app": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        host, bound_port = self._server.server_address[:2]
+        self._url = f"http://{host}:{bound_port}"
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def stop(self) -> None:

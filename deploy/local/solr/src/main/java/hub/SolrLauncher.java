@@ -1,11 +1,16 @@
 package hub;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import org.apache.lucene.util.Version;
+import org.apache.solr.core.CoreContainer;
+import org.apache.solr.core.SolrCore;
 import org.apache.solr.embedded.JettyConfig;
 import org.apache.solr.embedded.JettySolrRunner;
 
@@ -37,7 +42,7 @@ public final class SolrLauncher {
             .setContext("/solr")
             .setPort(port)
             .stopAtShutdown(false) // our own hook below stops Jetty and the cores once
-            .withPortRetryTime(10) // seconds: covers a just-stopped instance, no more
+            .withPortRetryTime(0) // its retry cannot restart a stopped Jetty: see below
             .build();
     JettySolrRunner solr = new JettySolrRunner(homePath.toString(), new Properties(), config);
 
@@ -56,6 +61,7 @@ public final class SolrLauncher {
                 },
                 "hub-solr-shutdown"));
 
+    waitForFreePort(port, 10);
     try {
       solr.start();
     } catch (Exception e) {
@@ -64,21 +70,49 @@ public final class SolrLauncher {
     }
 
     // A core that failed to load (bad schema, bad solrconfig) must not look healthy.
-    Map<String, ?> failures = solr.getCoreContainer().getCoreInitFailures();
+    Map<String, CoreContainer.CoreLoadFailure> failures =
+        solr.getCoreContainer().getCoreInitFailures();
     if (!failures.isEmpty()) {
-      failures.forEach((name, f) -> System.err.println("hub-solr: core " + name + " failed: " + f));
-      fail("core initialisation failed");
+      failures.forEach(
+          (name, f) ->
+              System.err.println("hub-solr: core " + name + " failed: " + causeChain(f.exception)));
+      fail("core initialisation failed (full stack trace above)");
     }
 
     System.out.printf(
         "hub-solr: Solr %s (Lucene %s) up at %s, home %s, cores %s%n",
-        org.apache.solr.core.SolrCore.class.getPackage().getSpecificationVersion(),
+        SolrCore.class.getPackage().getSpecificationVersion(),
         Version.LATEST,
         solr.getBaseUrl(),
         homePath,
         solr.getCoreContainer().getAllCoreNames());
     System.out.flush();
     stopped.await();
+  }
+
+  /** Waits a little for a just-stopped instance to free the port, then fails clearly. */
+  private static void waitForFreePort(int port, int seconds) throws InterruptedException {
+    for (int i = 0; ; i++) {
+      try (ServerSocket probe = new ServerSocket()) {
+        probe.setReuseAddress(true);
+        probe.bind(new InetSocketAddress("127.0.0.1", port));
+        return;
+      } catch (IOException e) {
+        if (i >= seconds) {
+          fail("port 127.0.0.1:" + port + " is in use by another process (" + e.getMessage() + ")");
+        }
+        Thread.sleep(1000);
+      }
+    }
+  }
+
+  private static String causeChain(Throwable t) {
+    StringBuilder chain = new StringBuilder(String.valueOf(t));
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+      chain.append("\n    caused by: ").append(t);
+    }
+    return chain.toString();
   }
 
   private static void fail(String message) {

@@ -1,0 +1,173 @@
+"""Person names: column-name hints plus a first-name list shipped with the project.
+
+A name alone proves nothing ('nom' is as often a school's name as a
+person's), so the evidence is weighed:
+- a column named like a person's name ('prenom', 'nom_prenom',
+  'beneficiaire_personne'...) is personal as soon as it holds words;
+- a column with a looser hint ('nom', 'beneficiaire', 'titulaire'...) needs a
+  fifth of its cells to look like 'Prénom Nom' with a known first name;
+- any other column needs half of its cells to.
+Values naming an organisation or a place ('Collège Jean Jaurès', 'rue Victor
+Hugo', 'Mairie de Crach') never count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import polars as pl
+
+from catalog.privacy.detectors import column_words
+
+STRONG_HINTS = (
+    {"prenom"},
+    {"prenoms"},
+    {"firstname"},
+    {"first", "name"},
+    {"last", "name"},
+    {"given", "name"},
+    {"full", "name"},
+    {"lastname"},
+    {"surname"},
+    {"patronyme"},
+    {"nom", "famille"},
+    {"nom", "naissance"},
+    {"nom", "usage"},
+    {"nom", "complet"},
+    {"beneficiaire", "personne"},
+    {"personne", "physique"},
+)
+WEAK_HINTS = frozenset(
+    {
+        "agent",
+        "auteur",
+        "beneficiaire",
+        "contact",
+        "demandeur",
+        "elu",
+        "interlocuteur",
+        "name",
+        "nom",
+        "proprietaire",
+        "redacteur",
+        "referent",
+        "responsable",
+        "signataire",
+        "titulaire",
+    }
+)
+# Column words saying the name is an organisation's, a place's or a thing's.
+ORGANISATION_WORDS = frozenset(
+    {
+        "association",
+        "attribuant",
+        "budget",
+        "canteen",
+        "cantine",
+        "coll",
+        "collectivite",
+        "com",
+        "commune",
+        "compte",
+        "departement",
+        "dep",
+        "entreprise",
+        "epci",
+        "equipement",
+        "etab",
+        "etablissement",
+        "fichier",
+        "label",
+        "lieu",
+        "matiere",
+        "menu",
+        "organisme",
+        "parking",
+        "plat",
+        "region",
+        "restaurant",
+        "site",
+        "societe",
+        "structure",
+        "voie",
+    }
+)
+# Words in a value that make it an organisation or a place, not a person.
+_ORGANISATION_VALUE = (
+    r"\b(?:mairie|commune|ville|communaute|cc|ca|cu|metropole|departement|region|conseil|"
+    r"syndicat|sivu|sivom|association|asso|club|comite|federation|fondation|societe|sarl|sas|"
+    r"sasu|eurl|sa|sci|scop|gaec|earl|entreprise|groupe|cabinet|agence|office|centre|"
+    r"college|lycee|ecole|universite|creche|ehpad|hopital|clinique|cantine|restaurant|"
+    r"residence|foyer|maison|salle|gymnase|stade|piscine|parking|parc|jardin|musee|theatre|"
+    r"bibliotheque|mediatheque|eglise|chapelle|rue|avenue|boulevard|bd|place|allee|chemin|"
+    r"impasse|quai|route|square|cours|saint|sainte|st|ste|pont|port|gare|camping|hotel|"
+    r"prefecture|services?|direction|ccas|caf|cpam|chu|chr|gip|epic|epa|sem|spl|opac|oph)\b"
+)
+_CIVILITY = r"^(?:m|mr|mme|mlle|monsieur|madame|mademoiselle|dr|docteur|me|maitre)\.?\s+"
+_NAME_SHAPE = r"^[a-z][a-z']*(?:[\s\-]+[a-z][a-z']*){1,3}$"
+STRONG_SHARE = 0.0
+WEAK_SHARE = 0.2
+NO_HINT_SHARE = 0.5
+NO_HINT_MINIMUM = 3
+
+
+@dataclass(frozen=True)
+class NameEvidence:
+    count: int  # cells that look like a person's name
+    examples: tuple[str, ...]  # unmasked, the caller masks
+
+
+@cache
+def first_names() -> frozenset[str]:
+    text = resources.files("catalog.privacy").joinpath("data/prenoms.txt").read_text("utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+def hint_strength(column: str) -> str:
+    """'strong', 'weak' or 'none' for a column name."""
+    words = set(column_words(column))
+    if any(hint <= words for hint in STRONG_HINTS):
+        return "strong"
+    if words & WEAK_HINTS and not words & ORGANISATION_WORDS:
+        return "weak"
+    return "none"
+
+
+def name_evidence(column: str, distinct: pl.DataFrame) -> NameEvidence | None:
+    """Evidence that a column holds person names.
+
+    `distinct` has one row per distinct non-null value: `value` (text) and
+    `cells` (how many cells hold it).
+    """
+    strength = hint_strength(column)
+    plain = (
+        pl.col("value")
+        .str.to_lowercase()
+        .str.normalize("NFD")
+        .str.replace_all(r"\p{M}", "")
+        .str.replace_all(r"[,;]", " ")
+        .str.strip_chars()
+        .str.replace(_CIVILITY, "")
+    )
+    organisation = plain.str.contains(_ORGANISATION_VALUE)
+    words_only = plain.str.contains(r"^[a-z][a-z'\s\-]*$") & ~organisation
+    tokens = plain.str.replace_all(r"[\s\-]+", " ").str.split(" ")
+    has_first_name = tokens.list.eval(pl.element().is_in(list(first_names()))).list.any()
+    looks_like_person = plain.str.contains(_NAME_SHAPE) & has_first_name & ~organisation
+    if strength == "strong":
+        personal, share, minimum = words_only, STRONG_SHARE, 1
+    elif strength == "weak":
+        personal, share, minimum = looks_like_person, WEAK_SHARE, 1
+    else:
+        personal, share, minimum = looks_like_person, NO_HINT_SHARE, NO_HINT_MINIMUM
+    hits = distinct.filter(personal.fill_null(False))
+    count = int(hits["cells"].sum()) if hits.height else 0
+    total = int(distinct["cells"].sum()) if distinct.height else 0
+    if count < minimum or total == 0 or count / total < share:
+        return None
+    examples = tuple(hits.sort("value")["value"].head(3).to_list())
+    return NameEvidence(count=count, examples=examples)

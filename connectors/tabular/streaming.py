@@ -1,0 +1,134 @@
+"""Normalising files too large for memory: CSV straight from disk to Parquet.
+
+The text is transcoded to UTF-8 in chunks (polars reads only UTF-8), then polars scans
+it lazily twice: once for the column profile, once to write the Parquet file with its
+streaming engine. Peak memory stays near the chunk size plus polars' batches, whatever
+the file size.
+"""
+
+from __future__ import annotations
+
+import codecs
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+from connectors.tabular.encoding import Encoding, check_text, detect_encoding
+from connectors.tabular.errors import UnreadableFile
+from connectors.tabular.grids import SNIFF_CHARACTERS, csv_grid
+from connectors.tabular.normalise import normalise_grid
+from connectors.tabular.read import detect_format, read_table
+from connectors.tabular.table import write_parquet
+
+DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024
+CHUNK_BYTES = 16 * 1024 * 1024
+SAMPLE_BYTES = 4 * SNIFF_CHARACTERS
+_UTF8_CODECS = ("utf-8", "utf-8-sig")
+
+
+def normalise_file(
+    path_in: Path | str,
+    path_out_parquet: Path | str,
+    *,
+    declared_format: str | None = None,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+) -> dict:
+    """Normalise any supported file to Parquet, streaming a CSV larger than the budget.
+
+    Returns the normalisation report. Other formats are read in memory whatever their
+    size: spreadsheets, JSON and Parquet files that large are not published as such.
+    """
+    path_in, path_out = Path(path_in), Path(path_out_parquet)
+    with path_in.open("rb") as file:
+        head = file.read(SAMPLE_BYTES)
+    if path_in.stat().st_size > memory_budget and detect_format(head, path_in.name) == "csv":
+        return normalise_csv_file(path_in, path_out)
+    table = read_table(path_in.read_bytes(), path_in.name, declared_format=declared_format)
+    path_out.write_bytes(table.to_parquet())
+    return table.report
+
+
+def normalise_csv_file(
+    path_in: Path | str,
+    path_out_parquet: Path | str,
+    *,
+    filename: str | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> dict:
+    """Normalise a CSV file of any size to Parquet (zstd) and return the report."""
+    path_in, path_out = Path(path_in), Path(path_out_parquet)
+    filename = filename or path_in.name
+    size = path_in.stat().st_size
+    with path_in.open("rb") as file:
+        head = file.read(SAMPLE_BYTES)
+    if not head.strip():
+        raise UnreadableFile(filename, "empty file")
+    complete = len(head) == size
+    encoding = detect_encoding(head, filename, complete=complete)
+    sample = codecs.getincrementaldecoder(encoding.codec)(errors="replace").decode(head, complete)
+    check_text(sample, filename)
+    with tempfile.TemporaryDirectory(dir=path_out.parent, prefix=".normalise-") as work:
+        utf8, encoding = _as_utf8(path_in, Path(work) / "utf8.csv", encoding, filename, chunk_bytes)
+        grid = csv_grid(str(utf8), sample[:SNIFF_CHARACTERS], encoding, filename, complete=complete)
+        try:
+            normalisation = normalise_grid(
+                grid.frame, grid.originals, header_in_grid=grid.header_in_grid, streaming=True
+            )
+            report = {
+                "format": "csv",
+                **grid.details,
+                "rows": normalisation.rows,
+                "columns": normalisation.columns,
+                "changes": grid.changes + normalisation.changes,
+                "streamed": True,
+            }
+            write_parquet(normalisation.frame, path_out, report)
+        except pl.exceptions.ComputeError as error:
+            raise UnreadableFile(filename, f"malformed CSV: {error}") from None
+    return report
+
+
+def _as_utf8(
+    path_in: Path, path_utf8: Path, encoding: Encoding, filename: str, chunk_bytes: int
+) -> tuple[Path, Encoding]:
+    """The file itself when it is UTF-8 throughout, else a UTF-8 copy.
+
+    The encoding was guessed from the head of the file; a Windows-1252 byte further down
+    means the whole file is Windows-1252 (UTF-8 files are not that mixed), so the copy is
+    made again from the start.
+    """
+    if encoding.codec in _UTF8_CODECS:
+        if _valid_utf8(path_in, chunk_bytes):
+            return path_in, encoding
+        encoding = Encoding("windows-1252", "cp1252")
+    _transcode(path_in, path_utf8, encoding, filename, chunk_bytes)
+    return path_utf8, encoding
+
+
+def _valid_utf8(path: Path, chunk_bytes: int) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as file:
+        try:
+            while chunk := file.read(chunk_bytes):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _transcode(
+    path_in: Path, path_out: Path, encoding: Encoding, filename: str, chunk_bytes: int
+) -> None:
+    decoder = codecs.getincrementaldecoder(encoding.codec)()
+    offset = 0
+    with path_in.open("rb") as source, path_out.open("wb") as target:
+        try:
+            while chunk := source.read(chunk_bytes):
+                target.write(decoder.decode(chunk).encode("utf-8"))
+                offset += len(chunk)
+            target.write(decoder.decode(b"", final=True).encode("utf-8"))
+        except UnicodeDecodeError as error:
+            position = offset + error.start
+            raise UnreadableFile(filename, f"not valid {encoding.name} at byte {position}") from None
