@@ -173,7 +173,7 @@ def _card_is_personal(token: pl.Expr) -> pl.Expr:
 
 DETECTORS = (
     Detector("email", "@", _EMAIL, _email_is_personal, masking.mask_email, numeric=False),
-    Detector("phone", r"(?:0|\+33)[1-9]", _PHONE, _phone_is_personal, masking.mask_phone, True),
+    Detector("phone", r"0[\s.\-()]*[1-9]|\+33", _PHONE, _phone_is_personal, masking.mask_phone, True),
     Detector("nir", r"[0-9]{2}", _NIR, _nir_is_personal, masking.mask_nir, numeric=True),
     Detector("iban", r"[A-Z]{2}[0-9]{2}", _IBAN, _iban_is_personal, masking.mask_iban, True),
     Detector("card", r"[0-9]{4}", _CARD, _card_is_personal, masking.mask_card, numeric=True),

@@ -131,4 +131,6 @@ def _transcode(
             target.write(decoder.decode(b"", final=True).encode("utf-8"))
         except UnicodeDecodeError as error:
             position = offset + error.start
-            raise UnreadableFile(filename, f"not valid {encoding.name} at byte {position}") from None
+            raise UnreadableFile(
+                filename, f"not valid {encoding.name} at byte {position}"
+            ) from None

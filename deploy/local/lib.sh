@@ -66,7 +66,7 @@ wait_for_http() {
   local name=$1 url=$2 logfile=$3 timeout=${4:-120} i
   for i in $(seq 1 "$timeout"); do
     if curl -fsS -o /dev/null --max-time 5 "$url" 2>/dev/null; then
-      log "$name is healthy ($url, ${i}s)"
+      log "$name is healthy ($url)"
       return 0
     fi
     if [ -n "${5:-}" ] && ! pid_alive "$5"; then fail_with_log "$name" "$logfile"; fi

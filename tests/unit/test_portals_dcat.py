@@ -13,6 +13,9 @@ from connectors.portals.listing import ListingProblem, StuckPager
 from tests.standins import loopback_policy
 from tests.standins.dcat import DcatCatalog, dcat_dataset, dcat_distribution
 
+# rdflib's own JSON-LD parser still builds a ConjunctiveGraph internally (rdflib 7.6).
+pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+
 POLICY = loopback_policy()
 BASE = "https://data.carnac.example.fr"
 

@@ -211,7 +211,12 @@ ckan_healthy() { curl -fsS -o /dev/null --max-time 5 "$CK_URL/api/3/action/statu
 
 ckan_instance_start() {
   ckan_instance "$1"
-  ckan_healthy && return 0
+  if ckan_healthy; then
+    # Running: restart only when install rewrote the ini since this process started.
+    [ -f "$RUN_DIR/$CK_NAME.pid" ] && [ "$CK_INI" -nt "$RUN_DIR/$CK_NAME.pid" ] || return 0
+    log "$CK_NAME settings changed; restarting"
+    stop_daemon "$CK_NAME"
+  fi
   [ -f "$CK_INI" ] || die "$CK_NAME is not installed ($CK_INI missing)"
   start_daemon "$CK_NAME" "$CK_LOG" env CKAN_INI="$CK_INI" \
     "$CKAN_VENV/bin/gunicorn" --no-control-socket -w 2 -b "127.0.0.1:$CK_PORT" \

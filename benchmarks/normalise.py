@@ -1,0 +1,197 @@
+"""Normalising a French CSV to Parquet: the hub against a pandas baseline, in the same run.
+
+    .venv/bin/python benchmarks/normalise.py                 # 1,000,000 rows, hub vs pandas
+    .venv/bin/python benchmarks/normalise.py --rows 100000   # smaller
+    .venv/bin/python benchmarks/normalise.py --streaming-gb 1.2   # > 1 GB CSV, streaming
+
+The generated file is what members send: Windows-1252, `;`, decimal comma with a space
+as thousands separator, dd/mm/yyyy dates, INSEE codes and SIRETs with leading zeros
+(Corsica included), accented commune names. Each contender runs in its own subprocess,
+which reports its wall time and its peak RSS (getrusage), so neither inherits the
+other's memory. pandas is told the dialect (separator, encoding, decimal mark, thousands,
+date format, which columns are codes); the hub finds all of it itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+COMMUNES = ["Saint-Étienne", "Châteauneuf-du-Pape", "Île-d'Arz", "Œuilly", "Ajaccio", "Bastia"]
+
+
+def french_frame(rows: int, seed: int) -> pl.DataFrame:
+    """Rows as a member writes them: every cell already text in French conventions."""
+    index = pl.int_range(0, rows, eager=True)
+    department = (index * 7919 + seed) % 97 + 1
+    corsica = (index % 50) == 0
+    insee = (
+        pl.when(corsica)
+        .then(pl.lit("2A") + ((index % 999) + 1).cast(pl.String).str.zfill(3))
+        .otherwise(
+            department.cast(pl.String).str.zfill(2)
+            + ((index * 31) % 999 + 1).cast(pl.String).str.zfill(3)
+        )
+    )
+    cents = (index * 104729 + seed) % 10_000_000_00
+    euros = (cents // 100).cast(pl.String)
+    # "1 234 567,89": groups of three digits from the right, joined by spaces.
+    grouped = euros.str.reverse().str.replace_all(r"(\d{3})(\d)", "$1 $2").str.reverse()
+    days = (index * 37) % 3650
+    frame = pl.DataFrame({"i": index}).select(
+        code_insee=insee,
+        commune=pl.lit(pl.Series(COMMUNES)).gather(index % len(COMMUNES)),
+        date_mandat=(pl.date(2015, 1, 1) + pl.duration(days=days)).dt.strftime("%d/%m/%Y"),
+        montant=grouped + "," + (cents % 100).cast(pl.String).str.zfill(2),
+        taux=((index % 1000) / 10).cast(pl.String).str.replace(".", ",", literal=True),
+        population=((index * 13) % 200_000).cast(pl.String),
+        siret=((index * 7_654_321 + seed) % 10**14).cast(pl.String).str.zfill(14),
+    )
+    return frame.rename(
+        {
+            "code_insee": "Code INSEE",
+            "commune": "Commune",
+            "date_mandat": "Date du mandat",
+            "montant": "Montant (€)",
+            "taux": "Taux",
+            "population": "Population",
+            "siret": "SIRET",
+        }
+    )
+
+
+def generate(path: Path, rows: int, seed: int = 7, batch: int = 500_000) -> None:
+    """Write the CSV in Windows-1252 by batches, so that a > 1 GB file needs little memory."""
+    with path.open("wb") as target:
+        for start in range(0, rows, batch):
+            frame = french_frame(min(batch, rows - start), seed + start)
+            text = frame.write_csv(separator=";", include_header=start == 0)
+            target.write(text.encode("cp1252"))
+
+
+def run_hub(path_in: Path, path_out: Path) -> dict:
+    from connectors.tabular import normalise_file
+
+    report = normalise_file(path_in, path_out)
+    return {"rows": report["rows"], "types": {c["name"]: c["type"] for c in report["columns"]}}
+
+
+def run_streaming(path_in: Path, path_out: Path) -> dict:
+    from connectors.tabular import normalise_csv_file
+
+    report = normalise_csv_file(path_in, path_out)
+    return {"rows": report["rows"], "types": {c["name"]: c["type"] for c in report["columns"]}}
+
+
+def run_pandas(path_in: Path, path_out: Path) -> dict:
+    import pandas as pd
+
+    from connectors.tabular.names import snake_case
+
+    frame = pd.read_csv(
+        path_in,
+        sep=";",
+        encoding="cp1252",
+        decimal=",",
+        thousands=" ",
+        dtype={"Code INSEE": str, "SIRET": str},
+    )
+    frame["Date du mandat"] = pd.to_datetime(frame["Date du mandat"], format="%d/%m/%Y")
+    frame.columns = [snake_case(name) for name in frame.columns]
+    frame.to_parquet(path_out, compression="zstd", index=False)
+    return {"rows": len(frame), "types": {name: str(t) for name, t in frame.dtypes.items()}}
+
+
+CONTENDERS = {"hub": run_hub, "streaming": run_streaming, "pandas": run_pandas}
+
+
+def measure(contender: str, path_in: Path, path_out: Path) -> dict:
+    """Run one contender in a fresh interpreter; it prints its own figures as JSON."""
+    command = [sys.executable, __file__, "--run", contender, str(path_in), str(path_out)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=PROJECT_DIR)  # noqa: S603
+    if result.returncode != 0:
+        raise RuntimeError(f"{contender} failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def child(contender: str, path_in: Path, path_out: Path) -> None:
+    sys.path.insert(0, str(PROJECT_DIR))
+    started = time.perf_counter()
+    outcome = CONTENDERS[contender](path_in, path_out)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+    print(json.dumps({**outcome, "seconds": seconds, "peak_rss": peak}))
+
+
+def compare(rows: int, workdir: Path) -> None:
+    source = workdir / "french.csv"
+    started = time.perf_counter()
+    generate(source, rows)
+    size = source.stat().st_size
+    print(f"generated {rows:,} rows, {size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s")
+    hub = measure("hub", source, workdir / "hub.parquet")
+    pandas = measure("pandas", source, workdir / "pandas.parquet")
+    assert hub["rows"] == pandas["rows"] == rows, (hub["rows"], pandas["rows"])
+    same = pl.read_parquet(workdir / "hub.parquet").equals(
+        pl.read_parquet(workdir / "pandas.parquet").with_columns(
+            pl.col("date_du_mandat").cast(pl.Date)
+        ),
+    )
+    for name, figures in (("hub", hub), ("pandas", pandas)):
+        print(
+            f"{name:>7}: {figures['seconds']:6.2f} s  {rows / figures['seconds']:>12,.0f} rows/s"
+            f"  peak RSS {figures['peak_rss'] / 2**20:7.0f} MiB"
+        )
+    print(f"  ratio: hub is {pandas['seconds'] / hub['seconds']:.1f}x faster than pandas")
+    print(f"  same Parquet content: {same}")
+    print(f"  hub types: {hub['types']}")
+
+
+def streaming(gigabytes: float, workdir: Path) -> None:
+    probe = workdir / "probe.csv"
+    generate(probe, 100_000)
+    rows = int(gigabytes * 1e9 / (probe.stat().st_size / 100_000)) + 1
+    source = workdir / "big.csv"
+    started = time.perf_counter()
+    generate(source, rows)
+    size = source.stat().st_size
+    print(f"generated {rows:,} rows, {size / 1e9:.2f} GB in {time.perf_counter() - started:.0f} s")
+    figures = measure("streaming", source, workdir / "big.parquet")
+    assert figures["rows"] == rows, figures["rows"]
+    peak = figures["peak_rss"]
+    print(
+        f"streaming: {figures['seconds']:.1f} s  {rows / figures['seconds']:,.0f} rows/s"
+        f"  peak RSS {peak / 2**20:.0f} MiB ({peak / size:.2f} x the file size;"
+        f" goal < 1 GiB: {'met' if peak < 2**30 else 'NOT met'})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--streaming-gb", type=float, help="generate a CSV this large instead")
+    parser.add_argument("--workdir", type=Path, help="where to write the files (default: temp)")
+    parser.add_argument("--run", nargs=3, metavar=("CONTENDER", "IN", "OUT"), help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.run:
+        contender, path_in, path_out = arguments.run
+        child(contender, Path(path_in), Path(path_out))
+        return
+    with tempfile.TemporaryDirectory(dir=arguments.workdir) as work:
+        if arguments.streaming_gb:
+            streaming(arguments.streaming_gb, Path(work))
+        else:
+            compare(arguments.rows, Path(work))
+
+
+if __name__ == "__main__":
+    main()
