@@ -38,6 +38,8 @@ test: setup up lint
 lint: setup
 	.venv/bin/ruff check pipelines connectors catalog tests
 	.venv/bin/lint-imports
+	VIRTUAL_ENV=$(CURDIR)/.venv .venv/bin/dg check defs
+	.venv/bin/dagster definitions validate -w workspace.yaml
 
 ui: setup up
 	$(HUB_ENV) .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

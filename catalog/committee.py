@@ -111,7 +111,9 @@ class Member(_Strict):
     @classmethod
     def _siren(cls, value: str) -> str:
         if not is_siren(value):
-            raise ValueError(f"{value!r} is not a valid SIREN (9 digits, Luhn key); see annuaire-entreprises.data.gouv.fr")
+            raise ValueError(
+                f"{value!r} is not a valid SIREN (9 digits, Luhn key); see annuaire-entreprises.data.gouv.fr"
+            )
         return value
 
     @field_validator("insee")

@@ -40,6 +40,20 @@ from urllib3.exceptions import ConnectTimeoutError, HTTPError, ReadTimeoutError,
 
 log = logging.getLogger(__name__)
 
+
+class _MaskQueryInLogs(logging.Filter):
+    """urllib3 logs each request line at DEBUG, query string included: mask it there too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                mask_url(arg) if isinstance(arg, str) and "?" in arg else arg for arg in record.args
+            )
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_MaskQueryInLogs())
+
 USER_AGENT = "territorial-data-hub/0.1 (+https://github.com/territorial-data-hub)"
 
 
@@ -336,7 +350,7 @@ class _Fetch:
     ) -> FetchError:
         return kind(
             self._scrub(f"{self._describe(current)}: {cause}"),
-            url=mask_url(self.first),
+            url=self._scrub(mask_url(self.first)),
             status=status,
         )
 

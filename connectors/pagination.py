@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from connectors.http import FetchError, UnexpectedContent, mask_url
 
@@ -32,8 +32,19 @@ class PageRequest:
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def full_url(self) -> str:
+        """The URL with its parameters, as the page is fetched (and named in errors)."""
+        if not self.params:
+            return self.url
+        return f"{self.url}{'&' if '?' in self.url else '?'}{urlencode(self.params)}"
+
+    @property
     def key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
-        return (self.url, tuple(sorted((name, str(value)) for name, value in self.params.items())))
+        """The same page whether its parameters sit in the URL or in `params`."""
+        parts = urlsplit(self.url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        query += [(name, str(value)) for name, value in self.params.items()]
+        return (urlunsplit((*parts[:3], "", "")), tuple(sorted(query)))
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,7 @@ class Paginator(ABC):
         if request is None:
             raise ValueError("paging is over: there is no request to answer")
         self.pages += 1
-        where = f"{mask_url(request.url)}: page {self.pages}"
+        where = f"{mask_url(request.full_url)}: page {self.pages}"
         fresh = []
         for position, item in enumerate(page.items):
             identifier = self._identify(item, position, where, request)
@@ -86,20 +97,20 @@ class Paginator(ABC):
         if page.items and not fresh:
             raise PaginationError(
                 f"{where} holds only ids already seen on earlier pages: the pager is stuck",
-                url=mask_url(request.url),
+                url=mask_url(request.full_url),
             )
         following = self._next(request, page) if page.items else None
         if following is not None:
             if following.key in self._requested:
                 raise PaginationError(
-                    f"{where} leads back to an earlier page ({mask_url(following.url)}): "
+                    f"{where} leads back to an earlier page ({mask_url(following.full_url)}): "
                     "next-page loop",
-                    url=mask_url(request.url),
+                    url=mask_url(request.full_url),
                 )
             if self.pages >= self.max_pages:
                 raise PaginationError(
                     f"{where}: more pages than the limit of {self.max_pages}",
-                    url=mask_url(request.url),
+                    url=mask_url(request.full_url),
                 )
             self._requested.add(following.key)
         self.request = following
@@ -112,7 +123,7 @@ class Paginator(ABC):
             identifier = None
         if identifier is None or identifier == "":
             raise PaginationError(
-                f"{where}: record {position} has no id", url=mask_url(request.url)
+                f"{where}: record {position} has no id", url=mask_url(request.full_url)
             )
         return str(identifier)
 

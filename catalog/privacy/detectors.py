@@ -131,7 +131,7 @@ _CARD_ISSUER = (
 @dataclass(frozen=True)
 class Detector:
     kind: str
-    hint: str  # cheap regex a cell must contain before the costly extraction
+    hint: str  # regex a cell must contain before the costlier extraction
     candidates: str  # regex of candidate tokens
     is_personal: Callable[[pl.Expr], pl.Expr]  # on a candidate token
     mask: Callable[[str], str]
@@ -173,10 +173,10 @@ def _card_is_personal(token: pl.Expr) -> pl.Expr:
 
 DETECTORS = (
     Detector("email", "@", _EMAIL, _email_is_personal, masking.mask_email, numeric=False),
-    Detector("phone", r"0[\s.\-()]*[1-9]|\+33", _PHONE, _phone_is_personal, masking.mask_phone, True),
-    Detector("nir", r"[0-9]{2}", _NIR, _nir_is_personal, masking.mask_nir, numeric=True),
-    Detector("iban", r"[A-Z]{2}[0-9]{2}", _IBAN, _iban_is_personal, masking.mask_iban, True),
-    Detector("card", r"[0-9]{4}", _CARD, _card_is_personal, masking.mask_card, numeric=True),
+    Detector("phone", _PHONE, _PHONE, _phone_is_personal, masking.mask_phone, numeric=True),
+    Detector("nir", _NIR, _NIR, _nir_is_personal, masking.mask_nir, numeric=True),
+    Detector("iban", _IBAN, _IBAN, _iban_is_personal, masking.mask_iban, numeric=True),
+    Detector("card", _CARD, _CARD, _card_is_personal, masking.mask_card, numeric=True),
 )
 
 

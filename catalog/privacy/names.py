@@ -144,6 +144,8 @@ def name_evidence(column: str, distinct: pl.DataFrame) -> NameEvidence | None:
     `cells` (how many cells hold it).
     """
     strength = hint_strength(column)
+    total = int(distinct["cells"].sum()) if distinct.height else 0
+    # Cheap filters first: a name has no digit, no '@', and is short.
     plain = (
         pl.col("value")
         .str.to_lowercase()
@@ -153,21 +155,31 @@ def name_evidence(column: str, distinct: pl.DataFrame) -> NameEvidence | None:
         .str.strip_chars()
         .str.replace(_CIVILITY, "")
     )
-    organisation = plain.str.contains(_ORGANISATION_VALUE)
-    words_only = plain.str.contains(r"^[a-z][a-z'\s\-]*$") & ~organisation
-    tokens = plain.str.replace_all(r"[\s\-]+", " ").str.split(" ")
-    has_first_name = tokens.list.eval(pl.element().is_in(list(first_names()))).list.any()
-    looks_like_person = plain.str.contains(_NAME_SHAPE) & has_first_name & ~organisation
+    words = (
+        distinct.lazy()
+        .filter(~pl.col("value").str.contains(r"[0-9@_/]") & (pl.col("value").str.len_chars() <= 80))
+        .with_columns(plain.alias("plain"))
+        .filter(
+            pl.col("plain").str.contains(r"^[a-z][a-z'\s\-]*$")
+            & ~pl.col("plain").str.contains(_ORGANISATION_VALUE)
+        )
+    )
     if strength == "strong":
-        personal, share, minimum = words_only, STRONG_SHARE, 1
-    elif strength == "weak":
-        personal, share, minimum = looks_like_person, WEAK_SHARE, 1
+        share, minimum = STRONG_SHARE, 1
     else:
-        personal, share, minimum = looks_like_person, NO_HINT_SHARE, NO_HINT_MINIMUM
-    hits = distinct.filter(personal.fill_null(False))
+        words = words.filter(
+            pl.col("plain").str.contains(_NAME_SHAPE)
+            & pl.col("plain").str.contains(_first_name_pattern())
+        )
+        share, minimum = (WEAK_SHARE, 1) if strength == "weak" else (NO_HINT_SHARE, NO_HINT_MINIMUM)
+    hits = words.collect()
     count = int(hits["cells"].sum()) if hits.height else 0
-    total = int(distinct["cells"].sum()) if distinct.height else 0
     if count < minimum or total == 0 or count / total < share:
         return None
     examples = tuple(hits.sort("value")["value"].head(3).to_list())
     return NameEvidence(count=count, examples=examples)
+
+
+@cache
+def _first_name_pattern() -> str:
+    return r"\b(?:" + "|".join(sorted(first_names())) + r")\b"

@@ -18,6 +18,9 @@ from catalog.privacy.masking import mask_name
 from catalog.privacy.names import name_evidence
 
 MAX_EXAMPLES = 3
+# A decimal number with 4+ digits after its separator; phones written with dots
+# ('01.23.45.67.89') and dotted NIRs have groups of 2 or 3 digits.
+_DECIMAL_FRACTION = r"[0-9]*[.,][0-9]{4,}"
 
 
 @dataclass(frozen=True)
@@ -70,10 +73,14 @@ def _distinct_values(frame: pl.DataFrame, column: str) -> pl.DataFrame:
 
 
 def _detect(column: str, distinct: pl.DataFrame, detector: Detector) -> Finding | None:
+    text = pl.col("value")
+    if detector.numeric:
+        # Digits after a decimal point ('0.4111111111111111') are no identifier.
+        text = text.str.replace_all(_DECIMAL_FRACTION, " ")
     hits = (
         distinct.lazy()
         .filter(pl.col("value").str.contains(detector.hint))
-        .with_columns(pl.col("value").str.extract_all(detector.candidates).alias("token"))
+        .with_columns(text.str.extract_all(detector.candidates).alias("token"))
         .explode("token")
         .filter(pl.col("token").is_not_null())
         .filter(detector.is_personal(pl.col("token")).fill_null(False))

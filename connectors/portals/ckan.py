@@ -1,9 +1,10 @@
 """CKAN portals, through the action API's `package_search`.
 
 Pages are read with rows/start in `id asc` order, as ckanext-harvest does: a stable order
-is what makes offset paging safe to resume and to check. Incremental listings filter on
-`metadata_modified` in Solr; they tell what changed, never what was deleted, so deletion
-reconciliation needs a full listing.
+is what makes offset paging checkable (`connectors.pagination` drops an id repeated when
+the catalogue changes under the pager, and stops a pager stuck on one page). Incremental
+listings filter on `metadata_modified` in Solr; they tell what changed, never what was
+deleted, so deletion reconciliation needs a full listing.
 """
 
 from __future__ import annotations
@@ -15,13 +16,10 @@ from typing import Any
 from urllib.parse import urljoin
 
 from connectors.http import FetchPolicy, fetch_json
+from connectors.pagination import OffsetPaginator, Page, PageRequest, ckan_page, paginate
 from connectors.portals.listing import (
-    DistinctIds,
-    ListingError,
     ListingProblem,
     ProblemSink,
-    StuckPager,
-    UnexpectedShape,
     normalise_format,
     parse_date,
     parse_size,
@@ -53,31 +51,19 @@ def list_datasets(
     """
     portal = portal_url.rstrip("/")
     url = portal + SEARCH
-    params: dict[str, Any] = {"q": "*:*", "sort": "id asc", "rows": rows}
+    params: dict[str, Any] = {"q": "*:*", "sort": "id asc"}
     fq = filter_query(organization=organization, tags=tags, modified_since=modified_since)
     if fq:
         params["fq"] = fq
     if include_private:
         params["include_private"] = "true"
-    seen = DistinctIds()
-    start = 0
-    for _ in range(max_pages):
-        count, packages = _page(url, policy, {**params, "start": start})
-        if not packages:
-            return
-        ids = [str(package.get("id")) for package in packages]
-        if seen.all_seen(ids):
-            raise StuckPager(f"{url}?start={start}: the page repeats datasets already listed")
-        for package in packages:
-            remote_id = package.get("id")
-            if not isinstance(remote_id, str) or not remote_id:
-                report(ListingProblem(url, f"start={start}", "a package without id"), on_problem)
-            elif seen.first_time(remote_id):
-                yield to_remote_dataset(package, portal, on_problem=on_problem)
-        start += len(packages)
-        if start >= count:
-            return
-    raise StuckPager(f"{url}: more than {max_pages} pages of {rows}, giving up")
+    pager = OffsetPaginator(url, params, limit=rows, max_pages=max_pages)
+
+    def get_page(request: PageRequest) -> Page:
+        return ckan_page(fetch_json(request.url, policy, params=request.params), request.url)
+
+    for package in paginate(pager, get_page):
+        yield to_remote_dataset(package, portal, on_problem=on_problem)
 
 
 def filter_query(
@@ -107,25 +93,6 @@ def _solr_instant(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _page(url: str, policy: FetchPolicy, params: dict[str, Any]) -> tuple[int, list[dict]]:
-    envelope = fetch_json(url, policy, params=params)
-    where = f"{url}?start={params['start']}"
-    if not isinstance(envelope, dict):
-        raise UnexpectedShape(f"{where}: not a CKAN action response")
-    if not envelope.get("success"):
-        error = envelope.get("error") or {}
-        kind = error.get("__type", "error") if isinstance(error, dict) else "error"
-        message = error.get("message", "") if isinstance(error, dict) else ""
-        raise ListingError(f"{where}: CKAN answered {kind} {message}".rstrip())
-    result = envelope.get("result")
-    if not isinstance(result, dict) or not isinstance(result.get("results"), list):
-        raise UnexpectedShape(f"{where}: result.results is missing")
-    count = result.get("count")
-    if not isinstance(count, int):
-        raise UnexpectedShape(f"{where}: result.count is missing")
-    return count, [p for p in result["results"] if isinstance(p, dict)]
-
-
 def to_remote_dataset(
     package: Mapping[str, Any], portal_url: str, *, on_problem: ProblemSink | None = None
 ) -> RemoteDataset:
@@ -143,7 +110,9 @@ def to_remote_dataset(
         mapped = _resource(resource, portal)
         if mapped is None:
             name = resource.get("name") or resource.get("id") or "?"
-            problem = ListingProblem(portal + SEARCH, f"{remote_id} / {name}", "resource has no url")
+            problem = ListingProblem(
+                portal + SEARCH, f"{remote_id} / {name}", "resource has no url"
+            )
             report(problem, on_problem)
         else:
             resources.append(mapped)

@@ -17,7 +17,7 @@ import json
 import xml.sax
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import rdflib
@@ -25,14 +25,13 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
-from connectors.http import FetchPolicy, UnexpectedContent, fetch, fetch_json
+from connectors.http import FetchPolicy, check_xml_safe, fetch, fetch_json
+from connectors.pagination import NextUrlPaginator, Page, PageRequest, paginate
 from connectors.portals.listing import (
-    DistinctIds,
     ListingProblem,
     ProblemSink,
-    StuckPager,
     UnexpectedShape,
-    VisitedPages,
+    check_same_host,
     normalise_format,
     parse_date,
     parse_size,
@@ -56,9 +55,24 @@ MEDIA_TYPES = {
     "application/xml": "xml",
     "text/xml": "xml",
 }
-EXTENSIONS = {".jsonld": "json-ld", ".json": "json-ld", ".ttl": "turtle", ".nt": "nt",
-              ".rdf": "xml", ".xml": "xml"}
+EXTENSIONS = {
+    ".jsonld": "json-ld",
+    ".json": "json-ld",
+    ".ttl": "turtle",
+    ".nt": "nt",
+    ".rdf": "xml",
+    ".xml": "xml",
+}
 MAX_CONTEXT_DEPTH = 3  # a context that imports a context that imports a context
+
+
+class _Entry(NamedTuple):
+    """A dataset node found on a page, with what mapping it needs."""
+
+    remote_id: str
+    graph: Graph
+    subject: Node
+    page_url: str
 
 
 def list_datasets(
@@ -74,38 +88,36 @@ def list_datasets(
     `modified_since` is sent as the `modified_since` parameter ckanext-dcat's catalogue
     endpoint understands; a plain catalogue file ignores it and is listed whole.
     """
-    params = {"modified_since": modified_since.isoformat()} if modified_since else None
-    fetched = fetch(catalog_url, policy, params=params)
-    pages = VisitedPages(fetched.final_url, max_pages)
-    seen = DistinctIds()
-    contexts: dict[str, Any] = {}
-    while True:
+    params = {"modified_since": modified_since.isoformat()} if modified_since else {}
+    pager = NextUrlPaginator(
+        catalog_url, params, id_of=lambda entry: entry.remote_id, max_pages=max_pages
+    )
+    contexts: dict[str, Any] = {}  # remote JSON-LD contexts, fetched once per listing
+
+    def get_page(request: PageRequest) -> Page:
+        check_same_host(request.url, catalog_url)
+        fetched = fetch(request.url, policy, params=request.params or None)
         page_url = fetched.final_url
         graph = parse_page(fetched.body, page_url, fetched.content_type, policy, contexts)
-        subjects = sorted(graph.subjects(RDF.type, DCAT.Dataset), key=str)
-        identified = []
-        for subject in subjects:
+        entries = []
+        for subject in sorted(graph.subjects(RDF.type, DCAT.Dataset), key=str):
             remote_id = _identifier(graph, subject)
             if remote_id is None:
                 title = _text(graph, subject, DCTERMS.title) or "untitled"
                 problem = "a dcat:Dataset with neither URI nor dct:identifier"
                 report(ListingProblem(page_url, title, problem), on_problem)
             else:
-                identified.append((subject, remote_id))
-        if identified and seen.all_seen(remote_id for _, remote_id in identified):
-            raise StuckPager(f"{page_url}: the page repeats datasets already listed")
-        for subject, remote_id in identified:
-            if seen.first_time(remote_id):
-                yield to_remote_dataset(
-                    graph, subject, remote_id, source_url=page_url, on_problem=on_problem
-                )
-        for view in _views(graph):
-            if isinstance(view, URIRef):
-                pages.also_known_as(urljoin(page_url, str(view)))
-        next_page = next_page_url(graph, page_url)
-        if next_page is None:
-            return
-        fetched = fetch(pages.follow(next_page, page_url), policy)
+                entries.append(_Entry(remote_id, graph, subject, page_url))
+        return Page(items=entries, next_url=next_page_url(graph, page_url))
+
+    for entry in paginate(pager, get_page):
+        yield to_remote_dataset(
+            entry.graph,
+            entry.subject,
+            entry.remote_id,
+            source_url=entry.page_url,
+            on_problem=on_problem,
+        )
 
 
 def parse_page(
@@ -119,7 +131,7 @@ def parse_page(
     syntax = rdf_syntax(body, url, content_type)
     data: str | bytes = body
     if syntax == "xml":
-        _check_xml_safe(body, url)
+        check_xml_safe(body, url)
     elif syntax == "json-ld":
         try:
             document = json.loads(body)
@@ -130,8 +142,13 @@ def parse_page(
     graph = Graph()
     try:
         graph.parse(data=data, format=syntax, publicID=url)
-    except (SyntaxError, ValueError, TypeError, xml.sax.SAXException,
-            rdflib.plugin.PluginException) as exc:
+    except (
+        SyntaxError,
+        ValueError,
+        TypeError,
+        xml.sax.SAXException,
+        rdflib.plugin.PluginException,
+    ) as exc:
         raise UnexpectedShape(f"{url}: unreadable {syntax} ({exc})") from exc
     return graph
 
@@ -150,20 +167,6 @@ def rdf_syntax(body: bytes, url: str, content_type: str | None) -> str:
     if start in (b"{", b"["):
         return "json-ld"
     return "xml" if start == b"<" else "turtle"
-
-
-def _check_xml_safe(body: bytes, url: str) -> None:
-    """Refuse DOCTYPE and ENTITY declarations before any XML parser sees the body.
-
-    Stands in for `connectors.http.check_xml_safe`, not yet in that module. NUL bytes are
-    dropped first so that a UTF-16 or UTF-32 document cannot hide a declaration.
-    """
-    text = body.replace(b"\x00", b"").lower()
-    for declaration in (b"<!doctype", b"<!entity"):
-        if declaration in text:
-            raise UnexpectedContent(
-                f"{url}: XML with a {declaration[2:].decode().upper()} declaration refused"
-            )
 
 
 def _inline_contexts(node: Any, base: str, policy: FetchPolicy, cache: dict, depth: int) -> Any:
@@ -262,8 +265,9 @@ def to_remote_dataset(
         description=_text(graph, subject, DCTERMS.description) or "",
         licence=licence,
         tags=tuple(sorted({str(k) for k in graph.objects(subject, DCAT.keyword)})),
-        themes=tuple(sorted(filter(None, (_label(graph, t)
-                                          for t in graph.objects(subject, DCAT.theme))))),
+        themes=tuple(
+            sorted(filter(None, (_label(graph, t) for t in graph.objects(subject, DCAT.theme))))
+        ),
         spatial=_spatial(graph, graph.value(subject, DCTERMS.spatial)),
         temporal_start=start,
         temporal_end=end,

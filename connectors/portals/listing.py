@@ -1,7 +1,8 @@
-"""What every source listing shares: its errors, its guards, and value parsing.
+"""What every source listing shares: problem reporting, a host guard, value parsing.
 
 A listing either completes or raises: a caller must never take a half listing for the
-whole source (deletion reconciliation would then mark the rest missing). Problems with a
+whole source (deletion reconciliation would then mark the rest missing). Paging faults
+(loops, stuck pagers, repeated ids) are `connectors.pagination`'s job. Problems with a
 single dataset or resource do not stop the listing: they go to the caller's `on_problem`
 sink, or raise when the caller gave none.
 """
@@ -9,21 +10,15 @@ sink, or raise when the caller gave none.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
+
+from connectors.http import UnexpectedContent, UnsafeUrl, mask_url
 
 
-class ListingError(Exception):
-    """A source could not be listed completely; the message names the URL and the cause."""
-
-
-class StuckPager(ListingError):
-    """The source keeps serving pages already seen (ckanext-dcat #260, #62)."""
-
-
-class UnexpectedShape(ListingError):
+class UnexpectedShape(UnexpectedContent):
     """A page or a dataset is not in the documented shape of its API."""
 
 
@@ -49,67 +44,22 @@ def report(problem: ListingProblem, on_problem: ProblemSink | None) -> None:
     on_problem(problem)
 
 
-class DistinctIds:
-    """Ids already yielded in one listing.
+def check_same_host(url: str, source_url: str) -> None:
+    """Refuse a next-page link that leaves the source's host.
 
-    Offset pagers repeat an item when a dataset is inserted before the cursor while paging
-    (ckanext-harvest #377); the second copy is dropped here. A page made only of ids
-    already seen means the pager is not moving: the caller raises `StuckPager`.
+    A catalogue's own pages stay on its host; a link elsewhere is a misconfigured site URL
+    at best, a way to send the hub (and the source's credentials) somewhere the member did
+    not declare at worst.
     """
-
-    def __init__(self) -> None:
-        self._seen: set[str] = set()
-        self.repeated = 0
-
-    def first_time(self, remote_id: str) -> bool:
-        if remote_id in self._seen:
-            self.repeated += 1
-            return False
-        self._seen.add(remote_id)
-        return True
-
-    def all_seen(self, remote_ids: Iterable[str]) -> bool:
-        return all(remote_id in self._seen for remote_id in remote_ids)
-
-
-class VisitedPages:
-    """Next-page URLs already followed: a link back to one of them is an infinite loop."""
-
-    def __init__(self, first_url: str, max_pages: int) -> None:
-        self._first_host = _host(first_url)
-        self._visited = {_page_key(first_url)}
-        self._max_pages = max_pages
-
-    def also_known_as(self, url: str) -> None:
-        """Another address of the page just read (a Hydra view names its own page)."""
-        self._visited.add(_page_key(url))
-
-    def follow(self, next_url: str, from_url: str) -> str:
-        """Check the next link found on `from_url`; returns it when it may be fetched."""
-        if _page_key(next_url) in self._visited:
-            raise StuckPager(f"{from_url}: next page {next_url} was already read (paging loop)")
-        if _host(next_url) != self._first_host:
-            # A catalogue's own pages stay on its host; anything else is a misconfigured
-            # site_url at best, a redirection to somewhere the member did not declare at worst.
-            raise UnexpectedShape(
-                f"{from_url}: next page {next_url} leaves the source host {self._first_host}"
-            )
-        if len(self._visited) >= self._max_pages:
-            raise StuckPager(f"{from_url}: more than {self._max_pages} pages, giving up")
-        self._visited.add(_page_key(next_url))
-        return next_url
+    if _host(url) != _host(source_url):
+        raise UnsafeUrl(
+            f"{mask_url(url)}: next page leaves the source host {_host(source_url)}",
+            url=mask_url(url),
+        )
 
 
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
-
-
-def _page_key(url: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
-    """A page's address without what does not change the page: scheme (http and https
-    copies of one catalogue), parameter order, trailing slash."""
-    parts = urlsplit(url)
-    query = tuple(sorted(parse_qsl(parts.query, keep_blank_values=True)))
-    return _host(url) + (f":{parts.port}" if parts.port else ""), parts.path.rstrip("/"), query
 
 
 def parse_timestamp(value: object) -> datetime | None:

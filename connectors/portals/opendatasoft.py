@@ -13,18 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from connectors.http import FetchPolicy, fetch_json
-from connectors.portals.listing import (
-    DistinctIds,
-    ListingProblem,
-    ProblemSink,
-    StuckPager,
-    UnexpectedShape,
-    normalise_format,
-    parse_date,
-    parse_timestamp,
-    report,
-)
+from connectors.http import FetchPolicy, UnexpectedContent, fetch_json, mask_url
+from connectors.pagination import OffsetPaginator, Page, PageRequest, paginate
+from connectors.portals.listing import normalise_format, parse_date, parse_timestamp
 from connectors.records import RemoteDataset, RemoteResource
 
 CATALOG = "/api/explore/v2.1/catalog/datasets"
@@ -43,7 +34,6 @@ def list_datasets(
     modified_since: datetime | None = None,
     limit: int = MAX_LIMIT,
     max_pages: int = 10_000,
-    on_problem: ProblemSink | None = None,
 ) -> Iterator[RemoteDataset]:
     """Every dataset of the portal matching the ODSQL `where` and the refinements.
 
@@ -52,33 +42,28 @@ def list_datasets(
     """
     portal = portal_url.rstrip("/")
     url = portal + CATALOG
-    params: dict[str, Any] = {"limit": min(limit, MAX_LIMIT), "order_by": "dataset_id"}
+    params: dict[str, Any] = {"order_by": "dataset_id"}
     clause = where_clause(where, modified_since)
     if clause:
         params["where"] = clause
     refine = refinements(publisher=publisher, themes=themes, tags=tags)
     if refine:
         params["refine"] = refine
-    seen = DistinctIds()
-    offset = 0
-    for _ in range(max_pages):
-        total, datasets = _page(url, policy, {**params, "offset": offset})
-        if not datasets:
-            return
-        ids = [str(dataset.get("dataset_id")) for dataset in datasets]
-        if seen.all_seen(ids):
-            raise StuckPager(f"{url}?offset={offset}: the page repeats datasets already listed")
-        for dataset in datasets:
-            dataset_id = dataset.get("dataset_id")
-            if not isinstance(dataset_id, str) or not dataset_id:
-                report(ListingProblem(url, f"offset={offset}", "a dataset without dataset_id"),
-                       on_problem)
-            elif seen.first_time(dataset_id):
-                yield to_remote_dataset(dataset, portal)
-        offset += len(datasets)
-        if offset >= total:
-            return
-    raise StuckPager(f"{url}: more than {max_pages} pages, giving up")
+    pager = OffsetPaginator(
+        url,
+        params,
+        limit=min(limit, MAX_LIMIT),
+        offset_param="offset",
+        limit_param="limit",
+        id_of=lambda dataset: dataset["dataset_id"],
+        max_pages=max_pages,
+    )
+
+    def get_page(request: PageRequest) -> Page:
+        return catalog_page(fetch_json(request.url, policy, params=request.params), request.url)
+
+    for dataset in paginate(pager, get_page):
+        yield to_remote_dataset(dataset, portal)
 
 
 def where_clause(where: str | None, modified_since: datetime | None) -> str:
@@ -99,15 +84,12 @@ def refinements(*, publisher: str | None, themes: Sequence[str], tags: Sequence[
     return [f'{facet}:"{value.replace(chr(34), "")}"' for facet, value in facets]
 
 
-def _page(url: str, policy: FetchPolicy, params: dict[str, Any]) -> tuple[int, list[dict]]:
-    page = fetch_json(url, policy, params=params)
-    where = f"{url}?offset={params['offset']}"
-    if not isinstance(page, dict) or not isinstance(page.get("results"), list):
-        raise UnexpectedShape(f"{where}: `results` is missing")
-    total = page.get("total_count")
-    if not isinstance(total, int):
-        raise UnexpectedShape(f"{where}: `total_count` is missing")
-    return total, [d for d in page["results"] if isinstance(d, dict)]
+def catalog_page(body: Any, url: str) -> Page:
+    """An Explore v2.1 catalogue answer: `results` and `total_count`."""
+    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+        raise UnexpectedContent(f"{mask_url(url)}: not an Explore v2.1 catalogue (no results)")
+    total = body.get("total_count")
+    return Page(items=body["results"], total=total if isinstance(total, int) else None)
 
 
 def to_remote_dataset(dataset: Mapping[str, Any], portal_url: str) -> RemoteDataset:

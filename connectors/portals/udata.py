@@ -1,9 +1,10 @@
 """udata portals (data.gouv.fr and its siblings), through API 1.
 
 An organization's datasets come from `/api/1/organizations/<org>/datasets/`, page after
-page by following `next_page`. udata keeps, for a dataset it harvested elsewhere, the
-origin's URI, URL and id (`harvest`): they become the dataset's identity and aliases, so a
-member's dataset reached both on its own portal and on data.gouv.fr is one dataset.
+page by following `next_page` (loops and repeats are stopped by `connectors.pagination`).
+udata keeps, for a dataset it harvested elsewhere, the origin's URI, URL and id
+(`harvest`): they become the dataset's identity and aliases, so a member's dataset reached
+both on its own portal and on data.gouv.fr is one dataset.
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ from typing import Any
 from urllib.parse import quote
 
 from connectors.http import FetchPolicy, fetch_json
+from connectors.pagination import NextUrlPaginator, Page, PageRequest, paginate, udata_page
 from connectors.portals.listing import (
-    DistinctIds,
     ListingProblem,
     ProblemSink,
-    StuckPager,
-    UnexpectedShape,
-    VisitedPages,
+    check_same_host,
     normalise_format,
     parse_date,
     parse_size,
@@ -48,38 +47,21 @@ def list_datasets(
 
     The organization endpoint has no tag filter: tags are checked here, on each dataset.
     """
+    if not organization:
+        raise ValueError(f"{portal_url}: a udata source lists one organization; none given")
     url = organization_url(portal_url, organization)
-    params = {"page": 1, "page_size": page_size}
-    pages = VisitedPages(f"{url}?page=1&page_size={page_size}", max_pages)
-    seen = DistinctIds()
+    pager = NextUrlPaginator(url, {"page": 1, "page_size": page_size}, max_pages=max_pages)
     wanted = set(tags)
-    page_url, page = url, fetch_json(url, policy, params=params)
-    while True:
-        datasets, next_page = _page(page, page_url)
-        ids = [str(dataset.get("id")) for dataset in datasets]
-        if datasets and seen.all_seen(ids):
-            raise StuckPager(f"{page_url}: the page repeats datasets already listed")
-        for dataset in datasets:
-            remote_id = dataset.get("id")
-            if not isinstance(remote_id, str) or not remote_id:
-                report(ListingProblem(page_url, "?", "a dataset without id"), on_problem)
-            elif dataset.get("deleted") or not seen.first_time(remote_id):
-                continue
-            elif wanted <= set(dataset.get("tags") or []):
-                yield to_remote_dataset(dataset, source_url=page_url, on_problem=on_problem)
-        if not next_page or not datasets:
-            return
-        page_url = pages.follow(next_page, page_url)
-        page = fetch_json(page_url, policy)
 
+    def get_page(request: PageRequest) -> Page:
+        check_same_host(request.url, url)
+        body = fetch_json(request.url, policy, params=request.params or None)
+        return udata_page(body, request.url)
 
-def _page(page: object, url: str) -> tuple[list[dict], str | None]:
-    if not isinstance(page, dict) or not isinstance(page.get("data"), list):
-        raise UnexpectedShape(f"{url}: `data` is missing")
-    next_page = page.get("next_page")
-    if next_page is not None and not isinstance(next_page, str):
-        raise UnexpectedShape(f"{url}: `next_page` is not a URL")
-    return [d for d in page["data"] if isinstance(d, dict)], next_page or None
+    for dataset in paginate(pager, get_page):
+        if dataset.get("deleted") or not wanted <= set(dataset.get("tags") or []):
+            continue
+        yield to_remote_dataset(dataset, source_url=url, on_problem=on_problem)
 
 
 def to_remote_dataset(
@@ -92,7 +74,6 @@ def to_remote_dataset(
     uri = harvest.get("uri") or harvest.get("remote_url") or None
     aliases = [harvest.get("remote_url"), harvest.get("remote_id"), dataset.get("page")]
     temporal = dataset.get("temporal_coverage") or {}
-    schema = dataset.get("schema") or {}
     resources = []
     for resource in dataset.get("resources") or []:
         mapped = _resource(resource)
@@ -114,10 +95,17 @@ def to_remote_dataset(
         frequency=frequency if frequency not in (None, "", "unknown") else None,
         modified=parse_timestamp(dataset.get("last_modified")),
         uri=uri,
-        schema=(schema.get("url") or schema.get("name") or None) if isinstance(schema, dict) else None,
+        schema=_schema_name(dataset.get("schema")),
         resources=tuple(resources),
         same_as=tuple(dict.fromkeys(a for a in aliases if isinstance(a, str) and a and a != uri)),
     )
+
+
+def _schema_name(schema: object) -> str | None:
+    """A udata schema reference `{name, version, url}`: its URL, else its catalogue name."""
+    if not isinstance(schema, dict):
+        return None
+    return schema.get("url") or schema.get("name") or None
 
 
 def _spatial(spatial: object) -> str | None:
@@ -135,9 +123,7 @@ def _resource(resource: Mapping[str, Any]) -> RemoteResource | None:
     if not isinstance(url, str) or not url.strip():
         return None
     checksum = resource.get("checksum") or {}
-    schema = resource.get("schema") or {}
-    if not isinstance(schema, dict):
-        schema = {}
+    schema = resource.get("schema")
     return RemoteResource(
         url=url.strip(),
         name=resource.get("title") or url.rsplit("/", 1)[-1],
@@ -150,6 +136,6 @@ def _resource(resource: Mapping[str, Any]) -> RemoteResource | None:
             else None
         ),
         last_modified=parse_timestamp(resource.get("last_modified")),
-        schema=schema.get("url") or schema.get("name") or None,
-        schema_version=schema.get("version") or None,
+        schema=_schema_name(schema),
+        schema_version=(schema.get("version") or None) if isinstance(schema, dict) else None,
     )

@@ -3,6 +3,7 @@ from datetime import date
 import polars as pl
 import psycopg
 import pytest
+from psycopg import sql
 
 from catalog.pooled import PooledTable
 from pipelines.warehouse import grant_lead, lead_access, load_pooled
@@ -23,10 +24,11 @@ def test_each_lead_sees_only_its_members_rows(unique):
     grant_lead(url, table, access)
     grant_lead(url, table, access)  # idempotent
     with psycopg.connect(access.url(url)) as conn:
-        rows = conn.execute(f'SELECT code_insee FROM "{access.role}"."{table.name}" ORDER BY 1').fetchall()
+        view = sql.Identifier(access.role, table.name)
+        rows = conn.execute(sql.SQL("SELECT code_insee FROM {} ORDER BY 1").format(view)).fetchall()
         assert rows == [("56007",), ("56046",)]
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute(f'SELECT * FROM pooled."{table.name}"')
+            conn.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier("pooled", table.name)))
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'DROP VIEW "{access.role}"."{table.name}"')
         conn.execute(f'DROP SCHEMA "{access.role}"')

@@ -84,8 +84,10 @@ class CkanPortal(StandIn):
         selected = self._select(request)
         if selected is None:
             return Reply.json(
-                {"success": False, "error": {"__type": "Search Query Error",
-                                             "message": "Search Query is invalid"}},
+                {
+                    "success": False,
+                    "error": {"__type": "Search Query Error", "message": "Search Query is invalid"},
+                },
                 409,
             )
         if request.arg("sort") == "id asc":
@@ -95,14 +97,25 @@ class CkanPortal(StandIn):
         page = selected[start : start + rows]
         self.pages_served += 1
         self.packages.extend(self.arrivals_after_page.pop(self.pages_served, []))
-        result = {"count": len(selected), "results": page, "sort": request.arg("sort"),
-                  "facets": {}, "search_facets": {}}
-        return Reply.json({"help": f"{self.url}/api/3/action/help_show?name=package_search",
-                           "success": True, "result": result})
+        result = {
+            "count": len(selected),
+            "results": page,
+            "sort": request.arg("sort"),
+            "facets": {},
+            "search_facets": {},
+        }
+        return Reply.json(
+            {
+                "help": f"{self.url}/api/3/action/help_show?name=package_search",
+                "success": True,
+                "result": result,
+            }
+        )
 
     def _select(self, request: Request) -> list[dict[str, Any]] | None:
         selected = [
-            p for p in self.packages
+            p
+            for p in self.packages
             if not p.get("private") or request.arg("include_private") == "true"
         ]
         fq = request.arg("fq", "") or ""
@@ -113,8 +126,7 @@ class CkanPortal(StandIn):
             if match["org"] is not None:
                 selected = [p for p in selected if p["organization"]["name"] == match["org"]]
             elif match["tag"] is not None:
-                selected = [p for p in selected
-                            if match["tag"] in {t["name"] for t in p["tags"]}]
+                selected = [p for p in selected if match["tag"] in {t["name"] for t in p["tags"]}]
             else:
                 since = match["since"].rstrip("Z")
                 selected = [p for p in selected if p["metadata_modified"] >= since]

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Literal as Kind
+from typing import Any
+from typing import Literal as Kind
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
@@ -36,9 +37,7 @@ CONTEXT = {
     "locn": str(LOCN),
     "xsd": str(XSD),
 }
-DOCTYPE = (
-    '<!DOCTYPE rdf:RDF [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
-)
+DOCTYPE = '<!DOCTYPE rdf:RDF [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
 
 
 def dcat_dataset(
@@ -53,8 +52,14 @@ def dcat_dataset(
     """A dataset description; optional fields: description, keywords, themes, licence,
     temporal (start, end), spatial (a URI or a GeoJSON geometry), frequency, conforms_to,
     landing_page."""
-    return {"uri": uri, "title": title, "identifier": identifier, "modified": modified,
-            "distributions": distributions, **fields}
+    return {
+        "uri": uri,
+        "title": title,
+        "identifier": identifier,
+        "modified": modified,
+        "distributions": distributions,
+        **fields,
+    }
 
 
 def dcat_distribution(download_url: str | None, **fields: Any) -> dict[str, Any]:
@@ -152,8 +157,12 @@ def _add_dataset(graph: Graph, spec: dict[str, Any]) -> URIRef | BNode:
         graph.add((node, DCAT.keyword, Literal(keyword, lang="fr")))
     for theme in spec.get("themes", ()):
         graph.add((node, DCAT.theme, URIRef(theme)))
-    for key, predicate in (("licence", DCTERMS.license), ("frequency", DCTERMS.accrualPeriodicity),
-                           ("conforms_to", DCTERMS.conformsTo), ("landing_page", DCAT.landingPage)):
+    for key, predicate in (
+        ("licence", DCTERMS.license),
+        ("frequency", DCTERMS.accrualPeriodicity),
+        ("conforms_to", DCTERMS.conformsTo),
+        ("landing_page", DCAT.landingPage),
+    ):
         if spec.get(key):
             graph.add((node, predicate, URIRef(spec[key])))
     if spec.get("temporal"):
@@ -179,9 +188,13 @@ def _add_dataset(graph: Graph, spec: dict[str, Any]) -> URIRef | BNode:
 def _add_distribution(graph: Graph, spec: dict[str, Any]) -> URIRef | BNode:
     node = URIRef(spec["uri"]) if spec.get("uri") else BNode()
     graph.add((node, RDF.type, DCAT.Distribution))
-    for key, predicate in (("download_url", DCAT.downloadURL), ("access_url", DCAT.accessURL),
-                           ("media_type", DCAT.mediaType), ("conforms_to", DCTERMS.conformsTo),
-                           ("licence", DCTERMS.license)):
+    for key, predicate in (
+        ("download_url", DCAT.downloadURL),
+        ("access_url", DCAT.accessURL),
+        ("media_type", DCAT.mediaType),
+        ("conforms_to", DCTERMS.conformsTo),
+        ("licence", DCTERMS.license),
+    ):
         if spec.get(key):
             graph.add((node, predicate, URIRef(spec[key])))
     if spec.get("title"):

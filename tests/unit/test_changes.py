@@ -14,20 +14,34 @@ from tests.standins.files import FileHost
 POLICY = loopback_policy()
 BODY = b"mois;distribue;facture\n2025-01;24800;18600\n"
 DIGEST = hashlib.sha256(BODY).hexdigest()
-PREVIOUS = {"etag": '"v1"', "last_modified": "Wed, 01 Jan 2026 00:00:00 GMT",
-            "size": len(BODY), "sha256": DIGEST}
+PREVIOUS = {
+    "etag": '"v1"',
+    "last_modified": "Wed, 01 Jan 2026 00:00:00 GMT",
+    "size": len(BODY),
+    "sha256": DIGEST,
+}
 
 
 def fetched(body: bytes, status: int = 200) -> Fetched:
-    return Fetched(url="https://x.example/v.csv", final_url="https://x.example/v.csv",
-                   status=status, body=body, content_type="text/csv", etag=None,
-                   last_modified=None)
+    return Fetched(
+        url="https://x.example/v.csv",
+        final_url="https://x.example/v.csv",
+        status=status,
+        body=body,
+        content_type="text/csv",
+        etag=None,
+        last_modified=None,
+    )
 
 
 def test_a_304_is_unchanged_without_reading_any_byte():
     verdict = detect_change(PREVIOUS, fetched(b"", status=304))
     assert (verdict.changed, verdict.reason, verdict.size, verdict.sha256) == (
-        False, "not-modified", None, None)
+        False,
+        "not-modified",
+        None,
+        None,
+    )
 
 
 def test_a_304_without_a_previous_landing_is_an_error():
@@ -63,14 +77,20 @@ def test_a_record_without_size_falls_through_to_sha256():
 
 
 def test_validators_of_the_previous_landing_make_the_request_conditional():
-    assert conditional_validators(PREVIOUS) == {"etag": '"v1"',
-                                                "last_modified": "Wed, 01 Jan 2026 00:00:00 GMT"}
+    assert conditional_validators(PREVIOUS) == {
+        "etag": '"v1"',
+        "last_modified": "Wed, 01 Jan 2026 00:00:00 GMT",
+    }
     assert conditional_validators(None) == {"etag": None, "last_modified": None}
 
 
 def record(f: Fetched) -> dict:
-    return {"etag": f.etag, "last_modified": f.last_modified, "size": len(f.body),
-            "sha256": hashlib.sha256(f.body).hexdigest()}
+    return {
+        "etag": f.etag,
+        "last_modified": f.last_modified,
+        "size": len(f.body),
+        "sha256": hashlib.sha256(f.body).hexdigest(),
+    }
 
 
 def test_against_a_web_server_that_honours_conditional_requests():

@@ -31,10 +31,15 @@ def _broken(tmp_path: Path, edit) -> Path:
     [
         (lambda c: c["members"][2].update(siren="215600462"), "members[2].siren"),
         (lambda c: c["members"][1].update(insee="5603"), "members[1].insee"),
-        (lambda c: c["members"][0]["sources"][0].update(url="ftp://example.fr"), "members[0].sources[0].url"),
+        (
+            lambda c: c["members"][0]["sources"][0].update(url="ftp://example.fr"),
+            "members[0].sources[0].url",
+        ),
         (lambda c: c["members"][0].update(slug="auray,south"), "members[0].slug"),
-        (lambda c: c["members"][0]["sources"][0].update(credentials_env="s3cr3t-value"),
-         "members[0].sources[0].credentials_env"),
+        (
+            lambda c: c["members"][0]["sources"][0].update(credentials_env="s3cr3t-value"),
+            "members[0].sources[0].credentials_env",
+        ),
         (lambda c: c["leads"][0].update(members=["auray", "lorient"]), "'lorient'"),
     ],
 )

@@ -5,20 +5,34 @@ from catalog.publication import DesiredDataset, DesiredResource, plan
 
 
 def _resource(name: str, data: bytes) -> DesiredResource:
-    return DesiredResource(id=resource_id("auray-x", name), name=name, format="CSV", filename=f"{name}.csv",
-                           data=data, sha256=hashlib.sha256(data).hexdigest())
+    return DesiredResource(
+        id=resource_id("auray-x", name),
+        name=name,
+        format="CSV",
+        filename=f"{name}.csv",
+        data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
 
 
 def _dataset(title="Volumes", data=b"a,b\n1,2\n") -> DesiredDataset:
-    return DesiredDataset(name="auray-x", fields={"title": title, "notes": "n", "owner_org": "auray",
-                                                   "private": False}, tags=("eau",),
-                          resources=[_resource("csv", data)])
+    return DesiredDataset(
+        name="auray-x",
+        fields={"title": title, "notes": "n", "owner_org": "auray", "private": False},
+        tags=("eau",),
+        resources=[_resource("csv", data)],
+    )
 
 
 def _published(dataset: DesiredDataset) -> dict:
-    return {**dataset.fields, "name": dataset.name, "state": "active",
-            "organization": {"name": "auray"}, "tags": [{"name": t} for t in dataset.tags],
-            "resources": [{"id": r.id, "hash": r.sha256} for r in dataset.resources]}
+    return {
+        **dataset.fields,
+        "name": dataset.name,
+        "state": "active",
+        "organization": {"name": "auray"},
+        "tags": [{"name": t} for t in dataset.tags],
+        "resources": [{"id": r.id, "hash": r.sha256} for r in dataset.resources],
+    }
 
 
 def test_names_are_deterministic_and_safe():
@@ -47,10 +61,12 @@ def test_changed_title_updates_metadata_only():
 def test_changed_bytes_reupload_the_same_resource_id():
     old, new = _dataset(), _dataset(data=b"a,b\n1,3\n")
     todo = plan([new], {"auray-x": _published(old)})
-    (name, resource, exists), = todo.upload
+    ((name, resource, exists),) = todo.upload
     assert exists and resource.id == old.resources[0].id
 
 
 def test_archive_only_what_is_still_active():
     published = {"auray-gone": {"state": "active"}, "auray-old": {"state": "deleted"}}
-    assert plan([], published, archive=["auray-gone", "auray-old", "auray-never"]).archive == ["auray-gone"]
+    assert plan([], published, archive=["auray-gone", "auray-old", "auray-never"]).archive == [
+        "auray-gone"
+    ]

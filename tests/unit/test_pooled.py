@@ -7,15 +7,21 @@ from catalog.pooled import WATER_VOLUMES, PoolingError, conform, pool
 
 
 def _frame(**overrides):
-    data = {"code_insee": ["56007", "56007"], "commune": ["Auray", "Auray"],
-            "mois": [date(2024, 1, 1), date(2024, 2, 1)], "volume_distribue_m3": [100.0, 110.0],
-            "volume_facture_m3": [80.0, 90.0]}
+    data = {
+        "code_insee": ["56007", "56007"],
+        "commune": ["Auray", "Auray"],
+        "mois": [date(2024, 1, 1), date(2024, 2, 1)],
+        "volume_distribue_m3": [100.0, 110.0],
+        "volume_facture_m3": [80.0, 90.0],
+    }
     data.update(overrides)
     return pl.DataFrame(data)
 
 
 def test_conform_casts_and_tags_the_member():
-    frame = conform(_frame(mois=["2024-01-01", "2024-02-01"]), WATER_VOLUMES, "auray/v.csv", "auray")
+    frame = conform(
+        _frame(mois=["2024-01-01", "2024-02-01"]), WATER_VOLUMES, "auray/v.csv", "auray"
+    )
     assert frame.schema["mois"] == pl.Date and frame["member"].to_list() == ["auray", "auray"]
 
 

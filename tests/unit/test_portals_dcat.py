@@ -9,7 +9,8 @@ import pytest
 
 from connectors.http import FetchError
 from connectors.portals import dcat
-from connectors.portals.listing import ListingProblem, StuckPager
+from connectors.pagination import PaginationError
+from connectors.portals.listing import ListingProblem
 from tests.standins import loopback_policy
 from tests.standins.dcat import DcatCatalog, dcat_dataset, dcat_distribution
 
@@ -22,8 +23,12 @@ BASE = "https://data.carnac.example.fr"
 
 def datasets(count: int) -> list[dict]:
     return [
-        dcat_dataset(f"{BASE}/dataset/{n}", f"Jeu {n}", identifier=f"jeu-{n}",
-                     distributions=(dcat_distribution(f"{BASE}/files/{n}.csv", format="CSV"),))
+        dcat_dataset(
+            f"{BASE}/dataset/{n}",
+            f"Jeu {n}",
+            identifier=f"jeu-{n}",
+            distributions=(dcat_distribution(f"{BASE}/files/{n}.csv", format="CSV"),),
+        )
         for n in range(count)
     ]
 
@@ -70,8 +75,12 @@ def test_maps_a_dcat_ap_dataset_and_its_distributions():
                 modified="2025-01-19T00:00:00+00:00",
                 licence="https://www.etalab.gouv.fr/licence-ouverte-open-licence",
             ),
-            dcat_distribution(None, access_url=f"{BASE}/api/budget", title="API",
-                              format="http://publications.europa.eu/resource/authority/file-type/JSON"),
+            dcat_distribution(
+                None,
+                access_url=f"{BASE}/api/budget",
+                title="API",
+                format="http://publications.europa.eu/resource/authority/file-type/JSON",
+            ),
             dcat_distribution(None, title="Lien perdu"),
         ),
     )
@@ -91,7 +100,11 @@ def test_maps_a_dcat_ap_dataset_and_its_distributions():
     assert listed.modified == datetime(2025, 1, 20, 8, 30, tzinfo=UTC)
     assert listed.same_as == (f"{BASE}/budget",)
     csv, api = sorted(listed.resources, key=lambda r: r.format)
-    assert (csv.url, csv.name, csv.format) == (f"{BASE}/files/budget-2024.csv", "Budget 2024 (CSV)", "CSV")
+    assert (csv.url, csv.name, csv.format) == (
+        f"{BASE}/files/budget-2024.csv",
+        "Budget 2024 (CSV)",
+        "CSV",
+    )
     assert csv.remote_id == f"{BASE}/dataset/budget-2024/resource/csv"
     assert csv.size == 48213
     assert csv.checksum == "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -121,11 +134,16 @@ def test_identity_falls_back_from_identifier_to_uri_and_blank_nodes_are_reported
 
 
 def test_incremental_listing_sends_modified_since():
-    old = dcat_dataset(f"{BASE}/d/old", "Ancien", identifier="old", modified="2025-01-01T00:00:00+00:00")
-    new = dcat_dataset(f"{BASE}/d/new", "Récent", identifier="new", modified="2025-03-01T00:00:00+00:00")
+    old = dcat_dataset(
+        f"{BASE}/d/old", "Ancien", identifier="old", modified="2025-01-01T00:00:00+00:00"
+    )
+    new = dcat_dataset(
+        f"{BASE}/d/new", "Récent", identifier="new", modified="2025-03-01T00:00:00+00:00"
+    )
     with DcatCatalog([old, new]) as catalog:
-        listed = dcat.list_datasets(catalog.catalog_url, POLICY,
-                                    modified_since=datetime(2025, 2, 1, tzinfo=UTC))
+        listed = dcat.list_datasets(
+            catalog.catalog_url, POLICY, modified_since=datetime(2025, 2, 1, tzinfo=UTC)
+        )
         assert [d.remote_id for d in listed] == ["new"]
     assert catalog.requests[0].arg("modified_since") == "2025-02-01T00:00:00+00:00"
 
@@ -141,15 +159,15 @@ def test_a_dataset_repeated_on_a_later_page_is_listed_once():
 def test_a_hydra_loop_back_to_the_first_page_is_stopped():
     listed = []
     with DcatCatalog(datasets(4), per_page=2, last_page_points_to=1) as catalog:
-        with pytest.raises(StuckPager, match="page=1 was already read"):
+        with pytest.raises(PaginationError, match="page 3 leads back to an earlier page"):
             listed.extend(dcat.list_datasets(catalog.catalog_url, POLICY))
-    assert len(listed) == 4 and len(catalog.requests) == 2
+    assert len(listed) == 4 and len(catalog.requests) == 3
 
 
 def test_rdf_xml_with_entity_declarations_is_refused_before_parsing():
     with DcatCatalog(datasets(1), syntax="xml", doctype=True) as catalog:
         started = time.monotonic()
-        with pytest.raises(FetchError, match="DOCTYPE declaration refused"):
+        with pytest.raises(FetchError, match="declares a DOCTYPE or ENTITY"):
             list(dcat.list_datasets(catalog.catalog_url, POLICY))
     assert time.monotonic() - started < 5
 
@@ -173,7 +191,12 @@ def test_remote_json_ld_contexts_are_fetched_under_the_source_policy():
 @pytest.mark.parametrize(
     ("body", "url", "content_type", "syntax"),
     [
-        (b"@prefix dcat: <x> .", "https://x.example/catalog", "text/turtle; charset=utf-8", "turtle"),
+        (
+            b"@prefix dcat: <x> .",
+            "https://x.example/catalog",
+            "text/turtle; charset=utf-8",
+            "turtle",
+        ),
         (b"{}", "https://x.example/catalog", "application/ld+json", "json-ld"),
         (b"<rdf:RDF/>", "https://x.example/catalog", "application/rdf+xml", "xml"),
         (b"<rdf:RDF/>", "https://x.example/catalog.ttl", "text/plain", "turtle"),

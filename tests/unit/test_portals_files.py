@@ -18,8 +18,12 @@ class Declared:  # the shape of catalog.committee.FileEntry
 
 def test_each_declared_file_is_one_dataset_with_one_resource():
     declared = [
-        Declared("volumes-eau", "https://crach.example.fr/data/volumes%20eau.csv",
-                 "Volumes d'eau", "Volumes mensuels."),
+        Declared(
+            "volumes-eau",
+            "https://crach.example.fr/data/volumes%20eau.csv",
+            "Volumes d'eau",
+            "Volumes mensuels.",
+        ),
         Declared("budget", "https://crach.example.fr/export?id=42", "Budget", format="xlsx"),
         Declared("sans-extension", "https://crach.example.fr/export", "Export"),
     ]

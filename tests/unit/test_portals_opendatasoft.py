@@ -8,7 +8,7 @@ import pytest
 
 from connectors.http import fetch
 from connectors.portals import opendatasoft
-from connectors.portals.listing import StuckPager
+from connectors.pagination import PaginationError
 from tests.standins import loopback_policy
 from tests.standins.opendatasoft import CATALOG, OdsPortal, ods_dataset
 
@@ -46,8 +46,10 @@ def test_maps_metadata_and_offers_full_exports_not_records():
         keywords=("vélo", "stationnement"),
         modified="2025-02-03T04:05:06+01:00",
         geo=True,
-        dcat={"accrualperiodicity": "http://publications.europa.eu/resource/authority/frequency/MONTHLY",
-              "temporal": "2024-01-01/2024-12-31"},
+        dcat={
+            "accrualperiodicity": "http://publications.europa.eu/resource/authority/frequency/MONTHLY",
+            "temporal": "2024-01-01/2024-12-31",
+        },
         attachments=({"id": "notice_pdf", "title": "Notice", "mimetype": "application/pdf"},),
     )
     with OdsPortal([dataset]) as portal:
@@ -76,8 +78,12 @@ def test_maps_metadata_and_offers_full_exports_not_records():
 
 def test_a_dataset_without_geo_fields_has_no_geojson_and_one_without_records_no_export():
     plain = ods_dataset("plain", "Sans géométrie")
-    files_only = ods_dataset("files-only", "Fichiers seuls", has_records=False,
-                             attachments=({"id": "budget_csv", "mimetype": "text/csv"},))
+    files_only = ods_dataset(
+        "files-only",
+        "Fichiers seuls",
+        has_records=False,
+        attachments=({"id": "budget_csv", "mimetype": "text/csv"},),
+    )
     with OdsPortal([plain, files_only]) as portal:
         by_id = {d.remote_id: d for d in opendatasoft.list_datasets(portal.url, POLICY)}
     assert [r.format for r in by_id["plain"].resources] == ["CSV", "PARQUET"]
@@ -94,7 +100,10 @@ def test_where_and_refinements_reach_the_api_and_filter():
     datasets[3]["metas"]["default"]["language"] = "en"
     with OdsPortal(datasets) as portal:
         listed = opendatasoft.list_datasets(
-            portal.url, POLICY, where='language = "fr"', publisher="Ville de Carnac",
+            portal.url,
+            POLICY,
+            where='language = "fr"',
+            publisher="Ville de Carnac",
             themes=["Environnement"],
         )
         assert [d.remote_id for d in listed] == ["a"]
@@ -116,7 +125,7 @@ def test_incremental_listing_adds_a_modified_bound():
 def test_a_pager_that_ignores_offset_is_stopped():
     listed = []
     with OdsPortal(catalogue(4), ignore_offset=True) as portal:
-        with pytest.raises(StuckPager, match="offset=2"):
+        with pytest.raises(PaginationError, match="the pager is stuck"):
             listed.extend(opendatasoft.list_datasets(portal.url, POLICY, limit=2))
     assert [d.remote_id for d in listed] == ["jeu-0", "jeu-1"]
 

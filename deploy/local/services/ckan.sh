@@ -132,7 +132,7 @@ INI
 # installed versions or the plugin list changed, or the catalogue tables are missing.
 ckan_init_db() {
   local want
-  want=$( { cat "$CKAN_VENV/.stack-installed"; grep '^ckan.plugins' "$CK_INI"; } | sha256sum | cut -d' ' -f1)
+  want=$( { cat "$CKAN_VENV/.stack-installed"; grep '^ckan.plugins' "$CK_INI" || true; } | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$CK_DIR/.db-hash" 2>/dev/null)" = "$want" ] \
      && [ -n "$(pg_psql_value "SELECT to_regclass('public.package')" "$CK_DB")" ]; then
     return 0
