@@ -44,9 +44,7 @@ _READ = 64 * 1024
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-def check_zip(
-    data: bytes, source: str, limits: ArchiveLimits = ArchiveLimits()
-) -> list[ArchiveMember]:
+def check_zip(data: bytes, source: str, limits: ArchiveLimits = ArchiveLimits()) -> list[ArchiveMember]:
     """The file members of a ZIP, once the whole archive has passed every check.
 
     `source` (a URL or an object key) names the archive in error messages.
@@ -54,9 +52,7 @@ def check_zip(
     where = mask_url(source)
     infos = _infos(data, where)
     if len(infos) > limits.max_members:
-        raise UnsafeArchive(
-            f"{where}: {len(infos)} members, over the limit of {limits.max_members}", url=where
-        )
+        raise UnsafeArchive(f"{where}: {len(infos)} members, over the limit of {limits.max_members}", url=where)
     seen: set[str] = set()
     members = []
     for info in infos:
@@ -81,8 +77,7 @@ def check_zip(
         )
     if total > limits.ratio_floor and total > limits.max_ratio * len(data):
         raise UnsafeArchive(
-            f"{where}: expands {total / len(data):.0f} times, over the limit of "
-            f"{limits.max_ratio:g}",
+            f"{where}: expands {total / len(data):.0f} times, over the limit of {limits.max_ratio:g}",
             url=where,
         )
     return members
@@ -109,9 +104,7 @@ def read_zip(data: bytes, source: str, limits: ArchiveLimits = ArchiveLimits()) 
                             )
                         pieces.append(piece)
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-                raise UnexpectedContent(
-                    f"{where}: member {member.name!r} is corrupt ({exc})", url=where
-                ) from None
+                raise UnexpectedContent(f"{where}: member {member.name!r} is corrupt ({exc})", url=where) from None
             contents[member.name] = b"".join(pieces)
     return contents
 
@@ -167,9 +160,7 @@ def _member_refusal(info: zipfile.ZipInfo, limits: ArchiveLimits) -> str | None:
         return "a symbolic link type"
     if info.flag_bits & 0x1:
         return "encryption (it cannot be read)"
-    if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(
-        info.compress_size, 1
-    ):
+    if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
         ratio = info.file_size / max(info.compress_size, 1)
         return f"a compression ratio of {ratio:.0f}, over the limit of {limits.max_ratio:g}"
     return None

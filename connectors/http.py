@@ -46,9 +46,7 @@ class _MaskQueryInLogs(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(
-                mask_url(arg) if isinstance(arg, str) and "?" in arg else arg for arg in record.args
-            )
+            record.args = tuple(mask_url(arg) if isinstance(arg, str) and "?" in arg else arg for arg in record.args)
         return True
 
 
@@ -335,9 +333,7 @@ class _Fetch:
             if isinstance(outcome, Fetched):
                 return outcome
             current = outcome
-        raise self._error(
-            SourceUnavailable, current, f"more than {self.policy.max_redirects} redirects"
-        )
+        raise self._error(SourceUnavailable, current, f"more than {self.policy.max_redirects} redirects")
 
     # Messages -------------------------------------------------------------------------
 
@@ -345,9 +341,7 @@ class _Fetch:
         asked = mask_url(self.first)
         return asked if current == self.first else f"{asked} (redirected to {mask_url(current)})"
 
-    def _error(
-        self, kind: type[FetchError], current: str, cause: str, status: int | None = None
-    ) -> FetchError:
+    def _error(self, kind: type[FetchError], current: str, cause: str, status: int | None = None) -> FetchError:
         return kind(
             self._scrub(f"{self._describe(current)}: {cause}"),
             url=self._scrub(mask_url(self.first)),
@@ -364,9 +358,7 @@ class _Fetch:
         return self.policy.deadline - (time.monotonic() - self.started)
 
     def _past_deadline(self, current: str, during: str) -> FetchError:
-        return self._error(
-            SourceUnavailable, current, f"deadline of {self.policy.deadline:g} s exceeded {during}"
-        )
+        return self._error(SourceUnavailable, current, f"deadline of {self.policy.deadline:g} s exceeded {during}")
 
     # Retries --------------------------------------------------------------------------
 
@@ -393,8 +385,7 @@ class _Fetch:
                     raise self._error(
                         SourceUnavailable,
                         current,
-                        f"{transient.cause}; the deadline of {self.policy.deadline:g} s "
-                        "leaves no time to retry",
+                        f"{transient.cause}; the deadline of {self.policy.deadline:g} s leaves no time to retry",
                         transient.status,
                     ) from None
                 attempt += 1
@@ -418,9 +409,7 @@ class _Fetch:
             if status in _REDIRECT_STATUSES:
                 location = response.headers.get("Location")
                 if not location:
-                    raise self._error(
-                        SourceUnavailable, current, f"HTTP {status} without a Location", status
-                    )
+                    raise self._error(SourceUnavailable, current, f"HTTP {status} without a Location", status)
                 return urljoin(current, location)
             if status in _TRANSIENT_STATUSES:
                 retry_after = _retry_after(response.headers.get("Retry-After"))
@@ -461,9 +450,7 @@ class _Fetch:
             raise self._error(UnsafeUrl, current, f"malformed URL ({exc})") from None
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https"):
-            raise self._error(
-                UnsafeUrl, current, f"scheme {scheme!r} refused: only http and https are fetched"
-            )
+            raise self._error(UnsafeUrl, current, f"scheme {scheme!r} refused: only http and https are fetched")
         if "@" in parts.netloc:
             raise self._error(
                 UnsafeUrl,
@@ -510,8 +497,7 @@ class _Fetch:
                 raise self._error(
                     UnsafeUrl,
                     current,
-                    f"{where} {reason}: refused (only a host allow-listed in the source "
-                    "configuration may be private)",
+                    f"{where} {reason}: refused (only a host allow-listed in the source configuration may be private)",
                 )
         return addresses
 
@@ -570,9 +556,7 @@ class _Fetch:
                     f"timed out waiting for the response (read timeout {timeout.read_timeout:g} s)"
                 ) from None
             except SSLError as exc:
-                raise self._error(
-                    SourceUnavailable, current, f"TLS failure ({_reason(exc)})"
-                ) from None
+                raise self._error(SourceUnavailable, current, f"TLS failure ({_reason(exc)})") from None
             except HTTPError as exc:
                 raise _Transient(f"connection failed ({_reason(exc)})") from None
         raise _Transient(failure)
@@ -604,23 +588,15 @@ class _Fetch:
                 size += len(piece)
                 if size > cap:
                     after = "" if encoding == "identity" else f" after {encoding} decompression"
-                    raise self._error(
-                        ResourceTooLarge, current, f"more than the cap of {cap} bytes{after}"
-                    )
+                    raise self._error(ResourceTooLarge, current, f"more than the cap of {cap} bytes{after}")
                 pieces.append(piece)
         except ReadTimeoutError:
-            raise _Transient(
-                f"timed out reading the body (read timeout {self.policy.read_timeout:g} s)"
-            ) from None
+            raise _Transient(f"timed out reading the body (read timeout {self.policy.read_timeout:g} s)") from None
         except (zlib.error, EOFError) as exc:
-            raise self._error(
-                UnexpectedContent, current, f"corrupt {encoding} body ({exc})"
-            ) from None
+            raise self._error(UnexpectedContent, current, f"corrupt {encoding} body ({exc})") from None
         except HTTPError as exc:
             if declared is not None and received < declared:
-                raise _Transient(
-                    f"truncated body: received {received} of {declared} bytes"
-                ) from None
+                raise _Transient(f"truncated body: received {received} of {declared} bytes") from None
             raise _Transient(f"connection broken while reading the body ({_reason(exc)})") from None
         return b"".join(pieces)
 
@@ -834,9 +810,7 @@ def expect_format(body: bytes, expected_format: str, url: str) -> None:
         got = _DESCRIPTIONS[kind]
         if kind == "PARQUET":
             got = "a Parquet file without its footer (truncated)"
-        raise UnexpectedContent(
-            f"{mask_url(url)}: expected {expected_format.upper()}, got {got}", url=mask_url(url)
-        )
+        raise UnexpectedContent(f"{mask_url(url)}: expected {expected_format.upper()}, got {got}", url=mask_url(url))
 
 
 # --- XML before any parser ----------------------------------------------------------------
@@ -872,15 +846,10 @@ def check_xml_safe(body: bytes, url: str) -> None:
         ascii_compatible = probe.encode(name) == probe.encode("ascii")
     except UnicodeError:
         ascii_compatible = False
-    found = (
-        _DTD.search(body)
-        if ascii_compatible
-        else _DTD_TEXT.search(body.decode(name, errors="replace"))
-    )
+    found = _DTD.search(body) if ascii_compatible else _DTD_TEXT.search(body.decode(name, errors="replace"))
     if found:
         raise UnsafeXml(
-            f"{mask_url(url)}: the XML declares a DOCTYPE or ENTITY (entity expansion risk); "
-            "refused before parsing",
+            f"{mask_url(url)}: the XML declares a DOCTYPE or ENTITY (entity expansion risk); refused before parsing",
             url=mask_url(url),
         )
 

@@ -103,8 +103,7 @@ class Paginator(ABC):
         if following is not None:
             if following.key in self._requested:
                 raise PaginationError(
-                    f"{where} leads back to an earlier page ({mask_url(following.full_url)}): "
-                    "next-page loop",
+                    f"{where} leads back to an earlier page ({mask_url(following.full_url)}): next-page loop",
                     url=mask_url(request.full_url),
                 )
             if self.pages >= self.max_pages:
@@ -122,9 +121,7 @@ class Paginator(ABC):
         except (KeyError, IndexError, TypeError, AttributeError):
             identifier = None
         if identifier is None or identifier == "":
-            raise PaginationError(
-                f"{where}: record {position} has no id", url=mask_url(request.full_url)
-            )
+            raise PaginationError(f"{where}: record {position} has no id", url=mask_url(request.full_url))
         return str(identifier)
 
     @abstractmethod
@@ -192,9 +189,7 @@ class PageNumberPaginator(Paginator):
         super().__init__(url, params, id_of=id_of, max_pages=max_pages)
 
     def _first(self, url: str, params: dict[str, Any]) -> PageRequest:
-        return PageRequest(
-            url, {**params, self.size_param: self.page_size, self.page_param: self.first_page}
-        )
+        return PageRequest(url, {**params, self.size_param: self.page_size, self.page_param: self.first_page})
 
     def _next(self, request: PageRequest, page: Page) -> PageRequest | None:
         self.received += len(page.items)

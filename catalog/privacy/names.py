@@ -122,9 +122,7 @@ class NameEvidence:
 @cache
 def first_names() -> frozenset[str]:
     text = resources.files("catalog.privacy").joinpath("data/prenoms.txt").read_text("utf-8")
-    return frozenset(
-        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
-    )
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 def hint_strength(column: str) -> str:
@@ -160,16 +158,14 @@ def name_evidence(column: str, distinct: pl.DataFrame) -> NameEvidence | None:
         .filter(~pl.col("value").str.contains(r"[0-9@_/]") & (pl.col("value").str.len_chars() <= 80))
         .with_columns(plain.alias("plain"))
         .filter(
-            pl.col("plain").str.contains(r"^[a-z][a-z'\s\-]*$")
-            & ~pl.col("plain").str.contains(_ORGANISATION_VALUE)
+            pl.col("plain").str.contains(r"^[a-z][a-z'\s\-]*$") & ~pl.col("plain").str.contains(_ORGANISATION_VALUE)
         )
     )
     if strength == "strong":
         share, minimum = STRONG_SHARE, 1
     else:
         words = words.filter(
-            pl.col("plain").str.contains(_NAME_SHAPE)
-            & pl.col("plain").str.contains(_first_name_pattern())
+            pl.col("plain").str.contains(_NAME_SHAPE) & pl.col("plain").str.contains(_first_name_pattern())
         )
         share, minimum = (WEAK_SHARE, 1) if strength == "weak" else (NO_HINT_SHARE, NO_HINT_MINIMUM)
     hits = words.collect()

@@ -22,9 +22,7 @@ class PseudonymisationError(ValueError):
 
 def pseudonymise(frame: pl.DataFrame, columns: Iterable[str], key: bytes) -> pl.DataFrame:
     if len(key) < MIN_KEY_BYTES:
-        raise PseudonymisationError(
-            f"pseudonymisation key of {len(key)} bytes: at least {MIN_KEY_BYTES} are needed"
-        )
+        raise PseudonymisationError(f"pseudonymisation key of {len(key)} bytes: at least {MIN_KEY_BYTES} are needed")
     columns = list(columns)
     unknown = [column for column in columns if column not in frame.columns]
     if unknown:
@@ -35,7 +33,5 @@ def pseudonymise(frame: pl.DataFrame, columns: Iterable[str], key: bytes) -> pl.
         # HMAC is computed once per distinct value, then mapped back vectorised.
         distinct = text.drop_nulls().unique().to_list()
         pseudonyms = [hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest() for value in distinct]
-        replaced.append(
-            text.replace_strict(distinct, pseudonyms, default=None, return_dtype=pl.String).alias(column)
-        )
+        replaced.append(text.replace_strict(distinct, pseudonyms, default=None, return_dtype=pl.String).alias(column))
     return frame.with_columns(replaced)

@@ -1,9 +1,9 @@
 """Validation of tabular data against TableSchema (schema.data.gouv.fr), on polars.
 
-    schema = load_schema(path_or_dict_or_json_text)
-    result = validate(frame, schema)
-    result.errors     # row, column, value, rule, message (French)
-    result.summary()  # {"schema", "version", "valid", "errors"} for the catalogue
+schema = load_schema(path_or_dict_or_json_text)
+result = validate(frame, schema)
+result.errors     # row, column, value, rule, message (French)
+result.summary()  # {"schema", "version", "valid", "errors"} for the catalogue
 """
 
 from catalog.validation.result import ValidationResult

@@ -79,9 +79,7 @@ def siret_valid(value: pl.Expr) -> pl.Expr:
     la_poste = (siren == LA_POSTE_SIREN) & (number != LA_POSTE_HEAD_OFFICE)
     return (
         compact.str.contains(SIRET_SHAPE)
-        & pl.when(la_poste)
-        .then(digit_sum % 5 == 0)
-        .otherwise(_luhn_sum(number, 14) % 10 == 0)
+        & pl.when(la_poste).then(digit_sum % 5 == 0).otherwise(_luhn_sum(number, 14) % 10 == 0)
         & (_luhn_sum(siren, 9) % 10 == 0)
     )
 
@@ -97,9 +95,7 @@ def nir_valid(value: pl.Expr) -> pl.Expr:
     numeric_department = (
         pl.when(department == "2A").then(pl.lit("19")).when(department == "2B").then(pl.lit("18"))
     ).otherwise(department)
-    body = _as_number(
-        pl.concat_str(compact.str.slice(0, 5), numeric_department, compact.str.slice(7, 6))
-    )
+    body = _as_number(pl.concat_str(compact.str.slice(0, 5), numeric_department, compact.str.slice(7, 6)))
     key = _as_number(compact.str.slice(13, 2))
     return compact.str.contains(NIR_SHAPE) & (97 - body % 97 == key)
 

@@ -7,6 +7,8 @@ one. The offending value travels in its own column of the diagnostic table.
 
 from __future__ import annotations
 
+import re
+
 from catalog.validation.cells import strftime_to_french
 from catalog.validation.schema import Field
 
@@ -120,17 +122,26 @@ def missing_column(field: Field, schema_name: str) -> str:
 
 
 def extra_column(column: str, schema_name: str) -> str:
-    return (
-        f"Colonne {quoted(column)} non prévue par le schéma {schema_name} : "
-        "à retirer ou à renommer selon le schéma"
-    )
+    return f"Colonne {quoted(column)} non prévue par le schéma {schema_name} : à retirer ou à renommer selon le schéma"
 
 
 def identifier(field: Field, noun: str, digits: int) -> str:
-    """'SIRET du bénéficiaire invalide' style, built from the field's title."""
-    label = field.label
-    subject = label[0].upper() + label[1:] if noun.lower() in label.lower() else f"{noun} ({label})"
+    """'SIRET du bénéficiaire invalide', built from the field's title."""
     return (
-        f"{subject} invalide : {digits} chiffres attendus avec une clé de contrôle correcte ; "
-        "vérifier le numéro sur annuaire-entreprises.data.gouv.fr"
+        f"{identifier_subject(field.label, noun)} invalide : {digits} chiffres attendus avec une "
+        "clé de contrôle correcte ; vérifier le numéro sur annuaire-entreprises.data.gouv.fr"
     )
+
+
+def identifier_subject(label: str, noun: str) -> str:
+    """'Identification SIRET du bénéficiaire' -> 'SIRET du bénéficiaire';
+    'Identification de l'attribuant' -> "SIRET de l'attribuant"."""
+    at = label.lower().find(noun.lower())
+    if at >= 0:
+        return noun + label[at + len(noun) :]
+    owner = re.match(
+        r"^(?:identification|identifiant|code|numéro|numero|n°)\s+((?:de|du|des|d')\b.*)$", label, re.IGNORECASE
+    )
+    if owner:
+        return f"{noun} {owner.group(1)}"
+    return f"{noun} ({label})"

@@ -44,13 +44,9 @@ class HeaderIssue:
 
 
 def field_checks(field: Field, cells: Cells, *, required: bool) -> list[Check]:
-    checks = [
-        Check(field.name, "type", cells.type_error, pl.lit(messages.type_error(field)), cells.text)
-    ]
+    checks = [Check(field.name, "type", cells.type_error, pl.lit(messages.type_error(field)), cells.text)]
     if required:
-        checks.append(
-            Check(field.name, "required", cells.missing, pl.lit(messages.required(field)), cells.text)
-        )
+        checks.append(Check(field.name, "required", cells.missing, pl.lit(messages.required(field)), cells.text))
     checks.extend(_constraint_checks(field, cells))
     if field.unique:
         first = f"__first_{field.name}"

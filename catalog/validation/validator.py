@@ -156,12 +156,8 @@ def _row_errors(
         return pl.DataFrame(schema=ERRORS_SCHEMA)
     # A blank row is one error, not one per required field (as frictionless).
     blank = pl.all_horizontal(cell.missing for cell in cells.values())
-    checks = [
-        Check(c.column, c.rule, c.failed & ~blank, c.message, c.value, c.context) for c in checks
-    ]
-    checks.append(
-        Check("", "blank-row", blank, pl.lit(messages.blank_row()), pl.lit(None, dtype=pl.String))
-    )
+    checks = [Check(c.column, c.rule, c.failed & ~blank, c.message, c.value, c.context) for c in checks]
+    checks.append(Check("", "blank-row", blank, pl.lit(messages.blank_row()), pl.lit(None, dtype=pl.String)))
     masks = [f"__failed_{index}" for index in range(len(checks))]
     context = {name: expr for check in checks for name, expr in check.context}
     indexed = frame.lazy().with_row_index(ROW, offset=1)

@@ -110,9 +110,7 @@ def to_remote_dataset(
         mapped = _resource(resource, portal)
         if mapped is None:
             name = resource.get("name") or resource.get("id") or "?"
-            problem = ListingProblem(
-                portal + SEARCH, f"{remote_id} / {name}", "resource has no url"
-            )
+            problem = ListingProblem(portal + SEARCH, f"{remote_id} / {name}", "resource has no url")
             report(problem, on_problem)
         else:
             resources.append(mapped)

@@ -5,10 +5,10 @@ A page is fetched through `connectors.http`, checked, parsed with rdflib, and it
 the `hydra:next` (or the deprecated `hydra:nextPage`) of the page's `hydra:PagedCollection`
 or `hydra:PartialCollectionView`.
 
-Two things rdflib would do on its own are taken away from it: RDF/XML is refused when it
-declares a DOCTYPE or entities (a 600-byte entity document took 407 s to parse), and remote
-JSON-LD contexts are fetched here, under the source's fetch policy, instead of by rdflib's
-own unchecked URL opener.
+Two things rdflib would do on its own are taken away from it: RDF/XML goes through
+`connectors.http.check_xml_safe` first (no DOCTYPE, no entities: a 600-byte entity document
+took 407 s to parse), and remote JSON-LD contexts are fetched here, under the source's
+fetch policy, instead of by rdflib's own unchecked URL opener.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
-from connectors.http import FetchPolicy, check_xml_safe, fetch, fetch_json
+from connectors.http import FetchPolicy, check_xml_safe, fetch, fetch_json, mask_url
 from connectors.pagination import NextUrlPaginator, Page, PageRequest, paginate
 from connectors.portals.listing import (
     ListingProblem,
@@ -89,16 +89,22 @@ def list_datasets(
     endpoint understands; a plain catalogue file ignores it and is listed whole.
     """
     params = {"modified_since": modified_since.isoformat()} if modified_since else {}
-    pager = NextUrlPaginator(
-        catalog_url, params, id_of=lambda entry: entry.remote_id, max_pages=max_pages
-    )
+    pager = NextUrlPaginator(catalog_url, params, id_of=lambda entry: entry.remote_id, max_pages=max_pages)
     contexts: dict[str, Any] = {}  # remote JSON-LD contexts, fetched once per listing
 
     def get_page(request: PageRequest) -> Page:
         check_same_host(request.url, catalog_url)
-        fetched = fetch(request.url, policy, params=request.params or None)
+        # "RDF" is no single syntax: the check refuses an HTML error page or an empty body.
+        fetched = fetch(request.url, policy, params=request.params or None, expected_format="RDF")
         page_url = fetched.final_url
         graph = parse_page(fetched.body, page_url, fetched.content_type, policy, contexts)
+        if not _is_catalogue_page(graph):
+            # Parsed but no catalogue in it: listing it as empty would mark every dataset
+            # of the source missing.
+            raise UnexpectedShape(
+                f"{mask_url(page_url)}: no dcat:Catalog, dcat:Dataset or Hydra page in it",
+                url=mask_url(page_url),
+            )
         entries = []
         for subject in sorted(graph.subjects(RDF.type, DCAT.Dataset), key=str):
             remote_id = _identifier(graph, subject)
@@ -136,20 +142,23 @@ def parse_page(
         try:
             document = json.loads(body)
         except ValueError as exc:
-            raise UnexpectedShape(f"{url}: not JSON ({exc})") from exc
+            raise UnexpectedShape(f"{mask_url(url)}: not JSON ({exc})") from exc
         cache = {} if contexts is None else contexts
         data = json.dumps(_inline_contexts(document, url, policy, cache, 0))
     graph = Graph()
     try:
         graph.parse(data=data, format=syntax, publicID=url)
-    except (
+    except (  # rdflib's parsers share no error class; these are what bad input raises
         SyntaxError,
         ValueError,
         TypeError,
+        AttributeError,
+        KeyError,
+        IndexError,
         xml.sax.SAXException,
         rdflib.plugin.PluginException,
     ) as exc:
-        raise UnexpectedShape(f"{url}: unreadable {syntax} ({exc})") from exc
+        raise UnexpectedShape(f"{mask_url(url)}: unreadable {syntax} ({exc})", url=mask_url(url)) from exc
     return graph
 
 
@@ -190,19 +199,24 @@ def _resolve_context(value: Any, base: str, policy: FetchPolicy, cache: dict, de
         return [_resolve_context(item, base, policy, cache, depth) for item in value]
     if isinstance(value, dict):
         if "@import" in value:
-            raise UnexpectedShape(f"{base}: JSON-LD `@import` in a context is not supported")
+            raise UnexpectedShape(f"{mask_url(base)}: JSON-LD `@import` in a context is not supported")
         return _inline_contexts(value, base, policy, cache, depth)
     if not isinstance(value, str):
         return value
     url = urljoin(base, value)
     if url not in cache:
         if depth >= MAX_CONTEXT_DEPTH:
-            raise UnexpectedShape(f"{base}: JSON-LD contexts nested deeper than {depth}")
+            raise UnexpectedShape(f"{mask_url(base)}: JSON-LD contexts nested deeper than {depth}")
         document = fetch_json(url, policy)
         if not isinstance(document, dict) or "@context" not in document:
-            raise UnexpectedShape(f"{url}: not a JSON-LD context document")
+            raise UnexpectedShape(f"{mask_url(url)}: not a JSON-LD context document")
         cache[url] = _resolve_context(document["@context"], url, policy, cache, depth + 1)
     return cache[url]
+
+
+def _is_catalogue_page(graph: Graph) -> bool:
+    kinds = (DCAT.Catalog, DCAT.Dataset, HYDRA.PagedCollection, HYDRA.PartialCollectionView)
+    return any((None, RDF.type, kind) in graph for kind in kinds)
 
 
 def _views(graph: Graph) -> list[Node]:
@@ -265,9 +279,7 @@ def to_remote_dataset(
         description=_text(graph, subject, DCTERMS.description) or "",
         licence=licence,
         tags=tuple(sorted({str(k) for k in graph.objects(subject, DCAT.keyword)})),
-        themes=tuple(
-            sorted(filter(None, (_label(graph, t) for t in graph.objects(subject, DCAT.theme))))
-        ),
+        themes=tuple(sorted(filter(None, (_label(graph, t) for t in graph.objects(subject, DCAT.theme))))),
         spatial=_spatial(graph, graph.value(subject, DCTERMS.spatial)),
         temporal_start=start,
         temporal_end=end,
@@ -332,16 +344,13 @@ def _distribution(graph: Graph, node: Node) -> RemoteResource | None:
     if url is None or not str(url).strip():
         return None
     url_text = str(url).strip()
-    declared = _label(graph, graph.value(node, DCTERMS.format)) or _label(
-        graph, graph.value(node, DCAT.mediaType)
-    )
+    declared = _label(graph, graph.value(node, DCTERMS.format)) or _label(graph, graph.value(node, DCAT.mediaType))
     size = graph.value(node, DCAT.byteSize)
     return RemoteResource(
         url=url_text,
         name=_text(graph, node, DCTERMS.title) or url_text.rsplit("/", 1)[-1],
         format=normalise_format(declared, url_text),
-        remote_id=_text(graph, node, DCTERMS.identifier)
-        or (str(node) if isinstance(node, URIRef) else None),
+        remote_id=_text(graph, node, DCTERMS.identifier) or (str(node) if isinstance(node, URIRef) else None),
         size=parse_size(str(size).split(".", 1)[0]) if size is not None else None,
         checksum=_checksum(graph, graph.value(node, SPDX.checksum)),
         last_modified=_timestamp(graph.value(node, DCTERMS.modified)),

@@ -1,16 +1,20 @@
 """From a grid of text cells to a typed table, and the account of what was changed.
 
-Two passes over the same lazy query, so that a file larger than memory streams through
-both: a profile (one row of counts per column: how many cells read as integers, numbers
-with a decimal comma, dates...) decides each column's type; then the chosen parsers are
-applied. A column gets a type only when every non-null cell parses, so no value is
-silently lost; identifiers stay text.
+Each column's type is decided on a sample (its first rows), by counting how many cells
+every French writing reads: integers, decimal comma, dd/mm/yyyy dates... Then one pass
+over the whole file checks the decision (every non-null cell parses with the chosen
+reader; an integer column has no code with a leading zero further down) and counts what
+the report states; a column that fails the check is profiled again on all its rows. A
+column gets a type only when every non-null cell parses, so no value is silently lost.
+
+The passes are lazy queries: on a file scan they stream, so a file larger than memory
+goes through them the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -18,21 +22,27 @@ from connectors.tabular import values as v
 from connectors.tabular.encoding import MOJIBAKE, repair_double_encoding
 from connectors.tabular.names import column_names
 
+SAMPLE_ROWS = 10_000
 _MOJIBAKE_KEYS = list(MOJIBAKE)
+_DROP = "__tdh_drop"
 
 
 @dataclass(frozen=True)
 class ColumnPlan:
-    """What one column becomes."""
+    """What one column becomes, and why."""
 
     name: str
     original: str
     type: str  # TableSchema vocabulary: string, integer, number, boolean, date, datetime
     decimal_comma: bool = False
+    formats: tuple[str, ...] = ()  # date or datetime writings met (values.as_date/as_datetime)
     aware: bool = False
+    from_datetimes: bool = False  # a date column written as datetimes at midnight
+    identifier: str | None = None  # why a column of digits stays text
     zero_width: int | None = None
     repair: bool = False
-    changes: list[dict] = field(default_factory=list)
+    keep_text: bool = False
+    unseen: bool = False  # no value in the sample: decide on all rows
 
 
 @dataclass
@@ -61,48 +71,55 @@ def normalise_grid(
     it and its repetitions further down are dropped. `text_columns` (positions) are kept
     as text whatever they hold (GeoJSON geometry).
     """
-    repaired = [repair_double_encoding(original or "").strip() for original in originals]
+    engine = "streaming" if streaming else "auto"
+    written = [(original or "").strip() for original in originals]
+    repaired = [repair_double_encoding(original) for original in written]
     names = column_names(repaired)
     frame = grid.rename(dict(zip(grid.collect_schema().names(), names, strict=True)))
-    written = [(original or "").strip() for original in originals]
     is_header = _is_header(names, written) if header_in_grid else pl.lit(False)
     is_empty = pl.all_horizontal(v.present(pl.col(name)).is_null() for name in names)
-    frame = frame.with_columns(_drop=is_header | is_empty)
-    masked = frame.select(
-        pl.when(~pl.col("_drop")).then(pl.col(name)).alias(name) for name in names
-    )
-    counts = [
-        pl.len().alias("rows"),
-        is_header.sum().alias("headers"),
-        (is_empty & ~is_header).sum().alias("empty"),
-    ]
-    profile_query = pl.concat(
-        [frame.select(counts), masked.select(_profile_expressions(names))], how="horizontal"
-    )
-    profile = profile_query.collect(engine="streaming" if streaming else "auto").row(0, named=True)
+    frame = frame.with_columns(is_header.alias("__header"), is_empty.alias("__empty"))
+    frame = frame.with_columns((pl.col("__header") | pl.col("__empty")).alias(_DROP))
+    kept = frame.filter(~pl.col(_DROP))
 
-    kept_text = {names[position] for position in text_columns}
+    sample = kept.head(SAMPLE_ROWS).select(names).collect(engine=engine)
+    sample_profile = _collect_measures(sample.lazy(), {name: _PROFILE for name in names}, engine)
     plans = [
-        _plan(index, name, original, profile, keep_text=name in kept_text)
+        _plan(name, original, _getter(sample_profile, name), keep_text=index in text_columns)
         for index, (name, original) in enumerate(zip(names, repaired, strict=True))
     ]
-    table_changes = _table_changes(profile, header_in_grid, written, repaired, names)
-    typed = frame.filter(~pl.col("_drop")).select(_apply(plan) for plan in plans)
+
+    # One pass over all rows: check each plan and count what the report states.
+    masked = frame.with_columns(pl.when(~pl.col(_DROP)).then(pl.col(name)).alias(name) for name in names)
+    wanted = {plan.name: _checks(plan) for plan in plans}
+    totals = [pl.len().alias("rows"), pl.col("__header").sum().alias("headers")]
+    totals.append((pl.col("__empty") & ~pl.col("__header")).sum().alias("empty"))
+    measured = _collect_measures(masked, wanted, engine, totals, plans)
+    failed = {p.name for p in plans if not _confirmed(p, _getter(measured, p.name))}
+    if failed:
+        again = _collect_measures(masked, {name: _PROFILE for name in failed}, engine)
+        measured.update(again)
+        plans = [
+            _plan(p.name, p.original, _getter(again, p.name), keep_text=p.keep_text)
+            if p.name in failed
+            else p
+            for p in plans
+        ]
+
+    typed = kept.select(_apply(plan) for plan in plans)
     columns = [
-        {
-            "name": plan.name,
-            "original": plan.original,
-            "type": "geojson" if plan.name in kept_text else plan.type,
-        }
-        for plan in plans
+        {"name": p.name, "original": p.original, "type": "geojson" if p.keep_text else p.type}
+        for p in plans
     ]
-    rows = profile["rows"] - profile["headers"] - profile["empty"]
-    changes = table_changes + [entry for plan in plans for entry in plan.changes]
+    changes = _table_changes(measured, header_in_grid, written, repaired, names)
+    for plan in plans:
+        changes += _column_changes(plan, _getter(measured, plan.name))
+    rows = measured["rows"] - measured["headers"] - measured["empty"]
     return Normalisation(typed, columns, changes, rows)
 
 
-def _is_header(names: list[str], originals: list[str]) -> pl.Expr:
-    named = [(name, original) for name, original in zip(names, originals, strict=True) if original]
+def _is_header(names: list[str], written: list[str]) -> pl.Expr:
+    named = [(name, original) for name, original in zip(names, written, strict=True) if original]
     if not named:
         return pl.lit(False)
     return pl.all_horizontal(
@@ -110,147 +127,172 @@ def _is_header(names: list[str], originals: list[str]) -> pl.Expr:
     )
 
 
-def _profile_expressions(names: list[str]) -> list[pl.Expr]:
-    expressions: list[pl.Expr] = []
-    for index, name in enumerate(names):
-        raw = pl.col(name)
-        cell = v.present(raw)
-        value = v.without_null_tokens(cell)
-        digits = pl.when(value.str.contains(v.DIGITS)).then(value)
-        measures = {
-            "values": value.count(),
-            "tokens": (cell.is_not_null() & value.is_null()).sum(),
-            "trimmed": (cell.is_not_null() & (cell != raw)).sum(),
-            "mojibake": raw.str.contains_any(_MOJIBAKE_KEYS).sum(),
-            "leading_zero": value.str.contains(v.LEADING_ZERO).any(),
-            "corsica": value.str.contains(v.CORSICA_INSEE).any(),
-            "digits": digits.count(),
-            "fraction": value.str.contains(v.FRACTION).sum(),
-            "digits_min": digits.str.len_chars().min(),
-            "digits_max": digits.str.len_chars().max(),
-            "boolean": v.as_boolean(value).count(),
-            "integer": v.as_integer(value, decimal_comma=False).count(),
-            "number": v.as_number(value, decimal_comma=False).count(),
-            "integer_comma": v.as_integer(value, decimal_comma=True).count(),
-            "number_comma": v.as_number(value, decimal_comma=True).count(),
-            "percent": value.str.ends_with("%").sum(),
-            "currency": value.str.ends_with("€").sum(),
-            "thousands": value.str.contains(v.THOUSANDS).sum(),
-            "date": v.as_date(value).count(),
-            "french_date": value.str.contains(v.FRENCH_DATE).sum(),
-            "datetime": v.as_datetime(value, aware=True).count(),
-            "aware": v.has_offset(value).sum(),
-            "midnight": (v.as_datetime(value, aware=False).dt.time() == pl.time(0)).sum(),
-        }
-        width = v.code_width(name)
-        if width is not None:
-            measures["zeros"] = (v.restore_zeros(cell, width) != cell).sum()
-        expressions += [measure.alias(f"{index}:{key}") for key, measure in measures.items()]
-    return expressions
+def _measures(name: str, plan: ColumnPlan | None = None) -> dict[str, Callable[[], pl.Expr]]:
+    """Every count the profile and the checks can ask of a column, built on demand."""
+    raw = pl.col(name)
+    cell = v.present(raw)
+    value = v.without_null_tokens(cell)
+    digits = pl.when(value.str.contains(v.DIGITS)).then(value)
+    width = v.code_width(name)
+    measures: dict[str, Callable[[], pl.Expr]] = {
+        "values": lambda: value.count(),
+        "present": lambda: cell.count(),
+        "trimmed": lambda: (cell != raw).sum(),
+        "mojibake": lambda: raw.str.contains_any(_MOJIBAKE_KEYS).sum(),
+        "leading_zero": lambda: value.str.contains(v.LEADING_ZERO).sum(),
+        "corsica": lambda: value.str.contains(v.CORSICA_INSEE).sum(),
+        "digits": lambda: digits.count(),
+        "digits_min": lambda: digits.str.len_bytes().min(),
+        "digits_max": lambda: digits.str.len_bytes().max(),
+        "fraction": lambda: value.str.contains(v.FRACTION).sum(),
+        "boolean": lambda: v.as_boolean(value).count(),
+        "integer": lambda: v.as_integer(value, decimal_comma=False).count(),
+        "number": lambda: v.as_number(value, decimal_comma=False).count(),
+        "integer_comma": lambda: v.as_integer(value, decimal_comma=True).count(),
+        "number_comma": lambda: v.as_number(value, decimal_comma=True).count(),
+        "percent": lambda: value.str.ends_with("%").sum(),
+        "currency": lambda: value.str.ends_with("€").sum(),
+        "thousands": lambda: value.str.contains(v.THOUSANDS).sum(),
+        "midnight": lambda: (v.as_datetime(value).dt.time() == pl.time(0)).sum(),
+        "aware": lambda: v.as_datetime(value, ("iso_offset",), aware=True).count(),
+        "zeros": lambda: (v.restore_zeros(cell, width or 0) != cell).sum(),
+    }
+    for writing in v.DATE_FORMATS:
+        measures[f"date_{writing}"] = lambda writing=writing: v.as_date(value, (writing,)).count()
+    for writing in ("iso", "french"):
+        measures[f"datetime_{writing}"] = lambda writing=writing: v.as_datetime(
+            value, (writing,)
+        ).count()
+    if plan is not None:
+        measures["parsed"] = lambda: _apply(plan).count()
+    return measures
 
 
-def _plan(index: int, name: str, original: str, profile: dict, *, keep_text: bool) -> ColumnPlan:
-    def measure(key: str) -> int:
-        return profile.get(f"{index}:{key}") or 0
+_PROFILE = tuple(
+    key for key in _measures("profile") if key not in ("parsed", "zeros")
+) + ("zeros",)
 
-    values = measure("values")
-    changes: list[dict] = []
-    if measure("trimmed"):
-        changes.append(
-            change("trimmed", "spaces around the value removed", name, measure("trimmed"))
-        )
-    common = {"name": name, "original": original, "changes": changes}
 
-    identifier = _identifier_reason(name, measure, values)
+def _collect_measures(
+    frame: pl.LazyFrame,
+    wanted: dict[str, Sequence[str]],
+    engine: str,
+    totals: Sequence[pl.Expr] = (),
+    plans: Sequence[ColumnPlan] = (),
+) -> dict:
+    by_name = {plan.name: plan for plan in plans}
+    expressions = list(totals)
+    for name, keys in wanted.items():
+        measures = _measures(name, by_name.get(name))
+        expressions += [measures[key]().alias(f"{name}\x00{key}") for key in keys]
+    return frame.select(expressions).collect(engine=engine).row(0, named=True)
+
+
+def _getter(measured: dict, name: str) -> Callable[[str], int]:
+    return lambda key: measured.get(f"{name}\x00{key}") or 0
+
+
+def _plan(name: str, original: str, m: Callable[[str], int], *, keep_text: bool) -> ColumnPlan:
+    values = m("values")
+    common = {"name": name, "original": original}
+    identifier = _identifier_reason(name, m, values)
     if keep_text or values == 0 or identifier:
-        repair = measure("mojibake") > 0
-        if repair:
-            changes.append(
-                change(
-                    "double_encoding_repaired",
-                    "double-encoded UTF-8 repaired ('Ã©' -> 'é')",
-                    name,
-                    measure("mojibake"),
-                )
-            )
         width = v.code_width(name) if identifier else None
-        if measure("zeros") and width is not None:
-            changes.append(
-                change(
-                    "identifier_zeros_restored",
-                    f"code read as a number: leading zeros restored to {width} characters",
-                    name,
-                    measure("zeros"),
-                )
-            )
-        if identifier and values in (measure("integer"), measure("number")):
-            changes.append(change("identifier", f"kept as text ({identifier})", name))
-        return ColumnPlan(type="string", repair=repair, zero_width=width, **common)
-
-    def typed(type_: str, **options: bool) -> ColumnPlan:
-        if measure("tokens"):
-            detail = "N/A, -, NC and similar markers read as empty"
-            changes.append(change("null_markers", detail, name, measure("tokens")))
-        return ColumnPlan(type=type_, **options, **common)
-
-    if measure("boolean") == values:
-        return typed("boolean")
+        return ColumnPlan(
+            type="string",
+            identifier=identifier,
+            zero_width=width,
+            repair=m("mojibake") > 0,
+            keep_text=keep_text,
+            unseen=values == 0,
+            **common,
+        )
+    if m("boolean") == values:
+        return ColumnPlan(type="boolean", **common)
     for decimal_comma in (False, True):
         suffix = "_comma" if decimal_comma else ""
-        kind = "integer" if measure("integer" + suffix) == values else None
-        if kind is None and measure("number" + suffix) == values:
-            kind = "number"
-        if kind is not None:
-            _number_changes(changes, name, measure, decimal_comma)
-            return typed(kind, decimal_comma=decimal_comma)
-    if measure("date") == values:
-        if measure("french_date"):
-            detail = "dates written dd/mm/yyyy"
-            changes.append(change("french_date", detail, name, measure("french_date")))
-        return typed("date")
-    if measure("datetime") == values:
-        aware = measure("aware") > 0
-        if aware:
-            detail = "times with an offset converted to UTC"
-            changes.append(change("datetime_utc", detail, name, measure("aware")))
-        elif measure("midnight") == values:
-            changes.append(
-                change("midnight_as_date", "datetimes all at midnight read as dates", name)
-            )
-            return typed("date")
-        return typed("datetime", aware=aware)
-    repair = measure("mojibake") > 0
-    if repair:
-        detail = "double-encoded UTF-8 repaired ('Ã©' -> 'é')"
-        changes.append(change("double_encoding_repaired", detail, name, measure("mojibake")))
-    return ColumnPlan(type="string", repair=repair, **common)
+        if m("integer" + suffix) == values:
+            return ColumnPlan(type="integer", decimal_comma=decimal_comma, **common)
+        if m("number" + suffix) == values:
+            return ColumnPlan(type="number", decimal_comma=decimal_comma, **common)
+    dates = {writing: m(f"date_{writing}") for writing in v.DATE_FORMATS}
+    if sum(dates.values()) == values:
+        return ColumnPlan(type="date", formats=_met(dates), **common)
+    datetimes = {
+        "iso": m("datetime_iso"),
+        "french": m("datetime_french"),
+        "date": sum(dates.values()),
+    }
+    if sum(datetimes.values()) + m("aware") == values:
+        if m("aware"):
+            return ColumnPlan(type="datetime", formats=_met(datetimes), aware=True, **common)
+        if m("midnight") == values:
+            return ColumnPlan(type="date", formats=_met(datetimes), from_datetimes=True, **common)
+        return ColumnPlan(type="datetime", formats=_met(datetimes), **common)
+    return ColumnPlan(type="string", repair=m("mojibake") > 0, **common)
 
 
-def _identifier_reason(name: str, measure, values: int) -> str | None:
+def _met(counts: dict[str, int]) -> tuple[str, ...]:
+    return tuple(writing for writing, count in counts.items() if count)
+
+
+def _identifier_reason(name: str, m: Callable[[str], int], values: int) -> str | None:
     # A fraction such as 72.9 is never a code, whatever the column's name says.
-    if v.identifier_by_name(name) and not measure("fraction"):
+    if v.identifier_by_name(name) and not m("fraction"):
         return "identifier by its name"
-    if measure("leading_zero"):
+    if m("leading_zero"):
         return "code with leading zeros"
-    if measure("corsica"):
+    if m("corsica"):
         return "INSEE code of Corsica (2A/2B)"
-    fixed_width = measure("digits_min") == measure("digits_max") and measure("digits_min") >= 9
-    if values >= 2 and measure("digits") == values and fixed_width:
-        return f"code of {measure('digits_min')} digits"
+    if _fixed_width_digits(m, values):
+        return f"code of {m('digits_min')} digits"
     return None
 
 
-def _number_changes(changes: list[dict], name: str, measure, decimal_comma: bool) -> None:
-    if decimal_comma:
-        changes.append(change("decimal_comma", "decimal comma read as a point", name))
-    if measure("thousands"):
-        detail = "thousands separators removed"
-        changes.append(change("thousands_separator", detail, name, measure("thousands")))
-    if measure("percent"):
-        detail = "percentages read as fractions (88,14% -> 0.8814)"
-        changes.append(change("percent", detail, name, measure("percent")))
-    if measure("currency"):
-        changes.append(change("currency", "euro sign removed", name, measure("currency")))
+def _fixed_width_digits(m: Callable[[str], int], values: int) -> bool:
+    """Every value the same number of digits, 9 or more: SIREN, SIRET, references."""
+    same_width = m("digits_min") == m("digits_max") >= 9
+    return values >= 2 and m("digits") == values and same_width
+
+
+def _checks(plan: ColumnPlan) -> tuple[str, ...]:
+    """The counts that confirm a plan on all rows and feed the report."""
+    keys = ("values", "present", "trimmed")
+    if plan.unseen:
+        return keys
+    if plan.type == "string":
+        keys += ("mojibake",)
+        if plan.identifier:
+            keys += ("fraction", "leading_zero", "corsica", "digits", "digits_min", "digits_max")
+        if plan.zero_width:
+            keys += ("zeros",)
+        return keys
+    keys += ("parsed",)
+    if plan.type in ("integer", "number"):
+        keys += ("leading_zero", "digits", "digits_min", "digits_max")
+        keys += ("percent", "currency", "thousands")
+    if plan.type == "date":
+        keys += ("date_french",)
+    if plan.from_datetimes:
+        keys += ("midnight",)
+    if plan.aware:
+        keys += ("aware",)
+    return keys
+
+
+def _confirmed(plan: ColumnPlan, m: Callable[[str], int]) -> bool:
+    values = m("values")
+    if plan.unseen:
+        return values == 0
+    if plan.type == "string":
+        if plan.identifier is None or plan.keep_text:
+            return True
+        return _identifier_reason(plan.name, m, values) is not None
+    if m("parsed") != values:
+        return False
+    if plan.type in ("integer", "number") and _identifier_reason(plan.name, m, values):
+        return False
+    return not plan.from_datetimes or m("midnight") == values
 
 
 def _apply(plan: ColumnPlan) -> pl.Expr:
@@ -269,34 +311,63 @@ def _apply(plan: ColumnPlan) -> pl.Expr:
         expression = v.as_integer(value, plan.decimal_comma)
     elif plan.type == "number":
         expression = v.as_number(value, plan.decimal_comma)
+    elif plan.from_datetimes:
+        expression = v.as_datetime(value, plan.formats).dt.date()
     elif plan.type == "date":
-        expression = v.as_date(value)
-        expression = pl.coalesce(expression, v.as_datetime(value, aware=False).dt.date())
+        expression = v.as_date(value, plan.formats)
     else:
-        expression = v.as_datetime(value, plan.aware)
+        expression = v.as_datetime(value, plan.formats, plan.aware)
     return expression.alias(plan.name)
 
 
+def _column_changes(plan: ColumnPlan, m: Callable[[str], int]) -> list[dict]:
+    name = plan.name
+    counted = [
+        ("trimmed", "trimmed", "spaces around the value removed"),
+        ("tokens", "null_markers", "N/A, -, NC and similar markers read as empty"),
+        ("repaired", "double_encoding_repaired", "double-encoded UTF-8 repaired ('Ã©' -> 'é')"),
+        ("zeros", "identifier_zeros_restored", f"leading zeros restored to {plan.zero_width}"),
+        ("thousands", "thousands_separator", "thousands separators removed"),
+        ("percent", "percent", "percentages read as fractions (88,14% -> 0.8814)"),
+        ("currency", "currency", "euro sign removed"),
+        ("date_french", "french_date", "dates written dd/mm/yyyy"),
+        ("aware", "datetime_utc", "times with an offset converted to UTC"),
+    ]
+    counts = {
+        "trimmed": m("trimmed"),
+        "tokens": m("present") - m("values") if plan.type != "string" else 0,
+        "repaired": m("mojibake") if plan.repair else 0,
+        "zeros": m("zeros") if plan.zero_width else 0,
+        "thousands": m("thousands") if plan.type in ("integer", "number") else 0,
+        "percent": m("percent") if plan.type == "number" else 0,
+        "currency": m("currency") if plan.type in ("integer", "number") else 0,
+        "date_french": m("date_french") if plan.type == "date" else 0,
+        "aware": m("aware") if plan.aware else 0,
+    }
+    changes = [change(kind, detail, name, counts[key]) for key, kind, detail in counted if counts[key]]
+    if plan.decimal_comma:
+        changes.append(change("decimal_comma", "decimal comma read as a point", name))
+    if plan.from_datetimes:
+        changes.append(change("midnight_as_date", "datetimes all at midnight read as dates", name))
+    if plan.identifier and m("digits") == m("values") > 0:
+        changes.append(change("identifier", f"kept as text ({plan.identifier})", name))
+    return changes
+
+
 def _table_changes(
-    profile: dict, header_in_grid: bool, written: list[str], repaired: list[str], names: list[str]
+    measured: dict, header_in_grid: bool, written: list[str], repaired: list[str], names: list[str]
 ) -> list[dict]:
     changes: list[dict] = []
-    repeated = profile["headers"] - (1 if header_in_grid else 0)
+    repeated = measured["headers"] - (1 if header_in_grid else 0)
     if repeated > 0:
-        changes.append(
-            change("repeated_header_dropped", "header line repeated in the data", count=repeated)
-        )
-    if profile["empty"]:
-        changes.append(change("empty_rows_dropped", "rows with no value", count=profile["empty"]))
+        detail = "header line repeated in the data"
+        changes.append(change("repeated_header_dropped", detail, count=repeated))
+    if measured["empty"]:
+        changes.append(change("empty_rows_dropped", "rows with no value", count=measured["empty"]))
     fixed = sum(1 for before, after in zip(written, repaired, strict=True) if before != after)
     if fixed:
-        changes.append(
-            change(
-                "double_encoding_repaired",
-                "double-encoded UTF-8 repaired in the header",
-                count=fixed,
-            )
-        )
+        detail = "double-encoded UTF-8 repaired in the header"
+        changes.append(change("double_encoding_repaired", detail, count=fixed))
     renamed = sum(1 for name, original in zip(names, repaired, strict=True) if name != original)
     if renamed:
         changes.append(change("columns_renamed", "column names in snake_case ASCII", count=renamed))

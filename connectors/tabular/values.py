@@ -28,6 +28,8 @@ import re
 import polars as pl
 
 NULL_TOKENS = ("n/a", "#n/a", "na", "-", "--", "—", "null", "nan", "nd", "n.d.", "nc", "n.c.")
+# Compared as written (no lower-casing of whole columns): the usual spellings.
+_NULL_SPELLINGS = sorted({s for t in NULL_TOKENS for s in (t, t.upper(), t.capitalize())})
 
 _SPACE = "[ \u00a0\u202f]"
 _SUFFIX = r"(?:\s?(?:%|€))?"
@@ -37,14 +39,11 @@ COMMA_NUMBER = rf"^-?(?:\d{{1,3}}(?:[ \u00a0\u202f.]\d{{3}})+|\d+)(?:,\d+)?{_EXP
 THOUSANDS = r"\d[ \u00a0\u202f.]\d{3}(?:\D|$)"
 _INTEGER = r"^-?\d+$"
 
-ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 FRENCH_DATE = r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}$"
-ISO_DATETIME = (
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?$"
-)
-FRENCH_DATETIME = r"^\d{1,2}/\d{1,2}/\d{4}[ T]\d{1,2}:\d{2}(?::\d{2})?$"
 OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 LOCAL_TIME_ZONE = "Europe/Paris"
+DATE_FORMATS = ("iso", "french")
+DATETIME_FORMATS = ("iso", "iso_offset", "french", "date")
 
 LEADING_ZERO = r"^0\d+$"
 CORSICA_INSEE = r"^2[AaBb]\d{3}$"
@@ -59,12 +58,13 @@ def present(text: pl.Expr) -> pl.Expr:
 
 
 def without_null_tokens(value: pl.Expr) -> pl.Expr:
-    return pl.when(~value.str.to_lowercase().is_in(NULL_TOKENS)).then(value)
+    return pl.when(~value.is_in(_NULL_SPELLINGS)).then(value)
 
 
 def as_boolean(value: pl.Expr) -> pl.Expr:
-    lowered = value.str.to_lowercase()
-    return pl.when(lowered == "true").then(True).when(lowered == "false").then(False)
+    return value.str.to_lowercase().replace_strict(
+        {"true": True, "false": False}, default=None, return_dtype=pl.Boolean
+    )
 
 
 def _number_text(value: pl.Expr, decimal_comma: bool) -> pl.Expr:
@@ -94,63 +94,69 @@ def as_integer(value: pl.Expr, decimal_comma: bool) -> pl.Expr:
     return pl.when(written_as_integer).then(text.cast(pl.Int64, strict=False))
 
 
-def as_date(value: pl.Expr) -> pl.Expr:
-    iso = pl.when(value.str.contains(ISO_DATE)).then(value)
-    french = pl.when(value.str.contains(FRENCH_DATE)).then(value.str.replace_all(r"[.-]", "/"))
-    return pl.coalesce(
-        iso.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
-        french.str.strptime(pl.Date, "%d/%m/%Y", strict=False),
-    )
+def as_date(value: pl.Expr, formats: tuple[str, ...] = DATE_FORMATS) -> pl.Expr:
+    """Date from the given writings: iso (2021-05-10) and french (10/05/2021, 10.05.2021)."""
+    parsers = {
+        "iso": lambda: value.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+        "french": lambda: value.str.replace_all(r"[.-]", "/").str.strptime(
+            pl.Date, "%d/%m/%Y", strict=False
+        ),
+    }
+    return _first([parsers[name]() for name in formats])
 
 
 def _iso_datetime_text(value: pl.Expr) -> pl.Expr:
+    """'2021-05-10 14:30Z' -> '2021-05-10T14:30:00+00:00': one format parses them all."""
     return (
         value.str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
-        .str.replace(r"(\d),(\d)", "${1}.${2}")
+        .str.replace(r"^([^.,]*T\d{1,2}:\d{2})($|[-+Z])", "${1}:00${2}")
+        .str.replace(r"(:\d{2}),(\d)", "${1}.${2}")
         .str.replace(r"Z$", "+00:00")
     )
 
 
-def _naive_datetime(value: pl.Expr) -> pl.Expr:
-    iso = pl.when(value.str.contains(ISO_DATETIME) & ~value.str.contains(OFFSET))
-    iso_text = iso.then(_iso_datetime_text(value))
-    french = pl.when(value.str.contains(FRENCH_DATETIME)).then(value)
-    date = as_date(value).cast(pl.Datetime("us"))
-    return pl.coalesce(
-        iso_text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False),
-        iso_text.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M", strict=False),
-        french.str.strptime(pl.Datetime("us"), "%d/%m/%Y %H:%M:%S", strict=False),
-        french.str.strptime(pl.Datetime("us"), "%d/%m/%Y %H:%M", strict=False),
-        french.str.strptime(pl.Datetime("us"), "%d/%m/%YT%H:%M:%S", strict=False),
-        french.str.strptime(pl.Datetime("us"), "%d/%m/%YT%H:%M", strict=False),
-        date,
+def _french_datetime_text(value: pl.Expr) -> pl.Expr:
+    """'10/05/2021T14:30' -> '10/05/2021 14:30:00'."""
+    return value.str.replace("T", " ", literal=True).str.replace(
+        r"^(\S+ \d{1,2}:\d{2})$", "${1}:00"
     )
 
 
-def _aware_datetime(value: pl.Expr) -> pl.Expr:
-    utc = pl.Datetime("us", "UTC")
-    text = pl.when(value.str.contains(ISO_DATETIME) & value.str.contains(OFFSET)).then(
-        _iso_datetime_text(value)
-    )
-    return pl.coalesce(
-        text.str.strptime(utc, "%Y-%m-%dT%H:%M:%S%.f%z", strict=False),
-        text.str.strptime(utc, "%Y-%m-%dT%H:%M%z", strict=False),
-    )
+def as_datetime(
+    value: pl.Expr, formats: tuple[str, ...] = DATETIME_FORMATS, aware: bool = False
+) -> pl.Expr:
+    """Datetime from the given writings: iso, iso_offset, french (10/05/2021 14:30), date.
 
-
-def as_datetime(value: pl.Expr, aware: bool) -> pl.Expr:
-    """Naive datetime, or UTC when the column carries offsets (naive cells: Paris time)."""
-    naive = _naive_datetime(value)
+    Naive when `aware` is false; else UTC, naive cells being taken as Paris time.
+    """
+    naive, utc = pl.Datetime("us"), pl.Datetime("us", "UTC")
+    parsers = {
+        "iso": lambda: _iso_datetime_text(value).str.strptime(
+            naive, "%Y-%m-%dT%H:%M:%S%.f", strict=False
+        ),
+        "french": lambda: _french_datetime_text(value).str.strptime(
+            naive, "%d/%m/%Y %H:%M:%S", strict=False
+        ),
+        "date": lambda: as_date(value).cast(naive),
+    }
+    local = [parsers[name]() for name in formats if name in parsers]
     if not aware:
-        return naive
-    localised = naive.dt.replace_time_zone(
-        LOCAL_TIME_ZONE, ambiguous="earliest", non_existent="null"
-    ).dt.convert_time_zone("UTC")
-    return pl.coalesce(_aware_datetime(value), localised)
+        return _first(local)
+    offset = _iso_datetime_text(value).str.strptime(utc, "%Y-%m-%dT%H:%M:%S%.f%z", strict=False)
+    in_utc = [
+        parsed.dt.replace_time_zone(LOCAL_TIME_ZONE, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+        for parsed in local
+    ]
+    return _first([offset, *in_utc])
+
+
+def _first(parsed: list[pl.Expr]) -> pl.Expr:
+    return parsed[0] if len(parsed) == 1 else pl.coalesce(parsed)
 
 
 def has_offset(value: pl.Expr) -> pl.Expr:
-    return value.str.contains(ISO_DATETIME) & value.str.contains(OFFSET)
+    return value.str.contains(OFFSET)
 
 
 def restore_zeros(value: pl.Expr, width: int) -> pl.Expr:

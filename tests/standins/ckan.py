@@ -113,11 +113,7 @@ class CkanPortal(StandIn):
         )
 
     def _select(self, request: Request) -> list[dict[str, Any]] | None:
-        selected = [
-            p
-            for p in self.packages
-            if not p.get("private") or request.arg("include_private") == "true"
-        ]
+        selected = [p for p in self.packages if not p.get("private") or request.arg("include_private") == "true"]
         fq = request.arg("fq", "") or ""
         for clause in filter(None, (c.strip() for c in fq.split(" AND "))):
             match = _CLAUSE.match(clause)
@@ -134,6 +130,4 @@ class CkanPortal(StandIn):
 
 
 def _validation_error(message: str) -> Reply:
-    return Reply.json(
-        {"success": False, "error": {"__type": "Validation Error", "message": message}}, 409
-    )
+    return Reply.json({"success": False, "error": {"__type": "Validation Error", "message": message}}, 409)

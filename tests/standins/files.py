@@ -30,8 +30,7 @@ class FileHost(StandIn):
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         headers = {"ETag": etag, "Last-Modified": PUBLISHED}
         if request.headers.get("if-none-match") == etag or (
-            "if-none-match" not in request.headers
-            and request.headers.get("if-modified-since") == PUBLISHED
+            "if-none-match" not in request.headers and request.headers.get("if-modified-since") == PUBLISHED
         ):
             return Reply(status=304, headers=headers)
         return Reply(body=body, content_type="text/csv", headers=headers)

@@ -42,9 +42,7 @@ def ods_dataset(
     """A catalogue entry in the shape of `/api/explore/v2.1/catalog/datasets` results."""
     fields = [{"name": "commune", "label": "Commune", "type": "text", "annotations": {}}]
     if geo:
-        fields.append(
-            {"name": "geo_point", "label": "Position", "type": "geo_point_2d", "annotations": {}}
-        )
+        fields.append({"name": "geo_point", "label": "Position", "type": "geo_point_2d", "annotations": {}})
     metas: dict[str, Any] = {
         "default": {
             "title": title,
@@ -101,15 +99,9 @@ class OdsPortal(StandIn):
         for clause in _clauses(request.arg("where") or ""):
             since, equals = _SINCE.match(clause), _EQUALS.match(clause)
             if since:
-                selected = [
-                    d for d in selected if d["metas"]["default"]["modified"] >= since["since"]
-                ]
+                selected = [d for d in selected if d["metas"]["default"]["modified"] >= since["since"]]
             elif equals:
-                selected = [
-                    d
-                    for d in selected
-                    if d["metas"]["default"].get(equals["field"]) == equals["value"]
-                ]
+                selected = [d for d in selected if d["metas"]["default"].get(equals["field"]) == equals["value"]]
             else:
                 return _error(400, f"ODSQL query is malformed: {clause}")
         for refine in request.query.get("refine", []):
@@ -119,9 +111,7 @@ class OdsPortal(StandIn):
             selected = [d for d in selected if _has_facet(d, match["facet"], match["value"])]
         if request.arg("order_by") == "dataset_id":
             selected = sorted(selected, key=lambda d: d["dataset_id"])
-        return Reply.json(
-            {"total_count": len(selected), "results": selected[offset : offset + limit]}
-        )
+        return Reply.json({"total_count": len(selected), "results": selected[offset : offset + limit]})
 
     def _export(self, dataset_id: str, export: str) -> Reply:
         known = {d["dataset_id"]: d for d in self.datasets}
@@ -132,11 +122,7 @@ class OdsPortal(StandIn):
 
 
 def _clauses(where: str) -> list[str]:
-    return [
-        c.strip().removeprefix("(").removesuffix(")").strip()
-        for c in where.split(" AND ")
-        if c.strip()
-    ]
+    return [c.strip().removeprefix("(").removesuffix(")").strip() for c in where.split(" AND ") if c.strip()]
 
 
 def _has_facet(dataset: dict[str, Any], facet: str, value: str) -> bool:

@@ -105,9 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             reply = self.app.answer(request)
         except Exception:  # a stand-in bug must show in the test, not hang it
-            reply = Reply(
-                status=500, body=traceback.format_exc().encode(), content_type="text/plain"
-            )
+            reply = Reply(status=500, body=traceback.format_exc().encode(), content_type="text/plain")
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))

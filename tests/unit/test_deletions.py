@@ -40,10 +40,7 @@ def test_a_dataset_gone_upstream_is_missing_then_archived_after_the_grace_period
 
 def test_the_grace_period_is_configurable():
     state = reconcile({"a": present()}, set(), DAY0)
-    assert (
-        reconcile(state, set(), DAY0 + timedelta(hours=2), grace=timedelta(hours=1))["a"].status
-        == "archived"
-    )
+    assert reconcile(state, set(), DAY0 + timedelta(hours=2), grace=timedelta(hours=1))["a"].status == "archived"
     assert reconcile(state, set(), DAY0 + timedelta(hours=2))["a"].status == "missing"
 
 
@@ -77,8 +74,4 @@ def test_nothing_is_ever_dropped_and_listed_means_present(previous, listed, days
     assert after.keys() == before.keys() | listed
     assert all(after[i].status == "present" for i in listed)
     assert all(after[i].status != "present" for i in before.keys() - listed)
-    assert all(
-        after[i].status == "archived"
-        for i, s in previous.items()
-        if s == "archived" and i not in listed
-    )
+    assert all(after[i].status == "archived" for i, s in previous.items() if s == "archived" and i not in listed)

@@ -60,9 +60,7 @@ RDF_WITH_DOCTYPE = b"""<?xml version="1.0"?>
   </rdf:Description>
 </rdf:RDF>
 """
-RDF_SAFE = RDF_WITH_DOCTYPE.replace(RDF_WITH_DOCTYPE.splitlines()[1] + b"\n", b"").replace(
-    b"&b;", b"Budget"
-)
+RDF_SAFE = RDF_WITH_DOCTYPE.replace(RDF_WITH_DOCTYPE.splitlines()[1] + b"\n", b"").replace(b"&b;", b"Budget")
 
 
 def _evil_zip() -> bytes:
@@ -317,13 +315,9 @@ def test_a_passing_503_is_recovered_from(server: FaultServer, base: str) -> None
     assert server.hits["/flaky/503"] == 3
 
 
-def test_a_429_waits_for_retry_after_but_no_longer_than_the_cap(
-    server: FaultServer, base: str
-) -> None:
+def test_a_429_waits_for_retry_after_but_no_longer_than_the_cap(server: FaultServer, base: str) -> None:
     started = time.monotonic()
-    fetched = fetch(
-        f"{base}/flaky/429?fail=1&code=429&retry_after=3600", policy(max_retry_after=0.3)
-    )
+    fetched = fetch(f"{base}/flaky/429?fail=1&code=429&retry_after=3600", policy(max_retry_after=0.3))
     assert fetched.body == CSV
     assert 0.3 <= time.monotonic() - started < 3
     assert server.hits["/flaky/429"] == 2
@@ -331,16 +325,12 @@ def test_a_429_waits_for_retry_after_but_no_longer_than_the_cap(
 
 def test_a_truncated_body_is_detected(base: str) -> None:
     error = fetch_error(f"{base}/truncated", policy())
-    assert_reported(
-        error, SourceUnavailable, f"{base}/truncated", "truncated body: received 500 of 1000"
-    )
+    assert_reported(error, SourceUnavailable, f"{base}/truncated", "truncated body: received 500 of 1000")
 
 
 def test_an_html_page_served_instead_of_a_csv_is_refused(base: str) -> None:
     error = fetch_error(f"{base}/html-error", policy(), expected_format="CSV")
-    assert_reported(
-        error, UnexpectedContent, f"{base}/html-error", "expected CSV, got an HTML page"
-    )
+    assert_reported(error, UnexpectedContent, f"{base}/html-error", "expected CSV, got an HTML page")
 
 
 def test_an_html_page_served_instead_of_json_is_refused(base: str) -> None:
@@ -390,9 +380,7 @@ def test_redirects_to_loopback_and_metadata_are_refused(
         ("http://100.64.0.1/", "a reserved, non-public address"),
     ],
 )
-def test_private_addresses_are_refused_unless_allow_listed(
-    server: FaultServer, url: str, cause: str
-) -> None:
+def test_private_addresses_are_refused_unless_allow_listed(server: FaultServer, url: str, cause: str) -> None:
     url = url.format(port=server.server_address[1])
     before = server.hits["/ok.csv"]
     error = fetch_error(url, policy(allow_private_hosts=frozenset()))
@@ -400,9 +388,7 @@ def test_private_addresses_are_refused_unless_allow_listed(
     assert server.hits["/ok.csv"] == before
 
 
-@pytest.mark.parametrize(
-    "url", ["file:///etc/passwd", "ftp://ftp.example.org/budget.csv", "gopher://example.org/"]
-)
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://ftp.example.org/budget.csv", "gopher://example.org/"])
 def test_other_schemes_are_refused(url: str) -> None:
     error = fetch_error(url, policy())
     assert_reported(error, UnsafeUrl, url, f"scheme '{url.split(':')[0]}' refused")
@@ -427,9 +413,7 @@ def test_credentials_in_the_url_are_refused_and_masked(server: FaultServer) -> N
     assert str(error).startswith("http://***@localhost")
 
 
-def test_secret_query_values_are_masked_in_errors_and_logs(
-    base: str, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_secret_query_values_are_masked_in_errors_and_logs(base: str, caplog: pytest.LogCaptureFixture) -> None:
     url = f"{base}/status/503?apikey=s3cr3t-k&Access_Token=s3cr3t-t&format=csv"
     error = fetch_error(url, policy())
     assert_reported(error, SourceUnavailable, url, "apikey=***", "Access_Token=***", "format=csv")
@@ -482,9 +466,7 @@ def test_a_zip_with_a_parent_member_is_refused(base: str) -> None:
     fetched = fetch(f"{base}/evil.zip", policy(), expected_format="ZIP")
     with pytest.raises(UnsafeArchive) as caught:
         read_zip(fetched.body, fetched.final_url)
-    assert_reported(
-        caught.value, UnsafeArchive, f"{base}/evil.zip", "'../../etc/cron.d/evil'", "'..'"
-    )
+    assert_reported(caught.value, UnsafeArchive, f"{base}/evil.zip", "'../../etc/cron.d/evil'", "'..'")
 
 
 def test_an_rdf_xml_document_with_a_doctype_is_refused_before_parsing(base: str) -> None:
@@ -500,22 +482,14 @@ def test_an_infinite_next_page_loop_is_stopped(server: FaultServer, base: str) -
     url = f"{base}/udata/loop"
     paginator = NextUrlPaginator(url, {"page": 1})
     with pytest.raises(PaginationError) as caught:
-        list(
-            paginate(
-                paginator, lambda r: udata_page(fetch_json(r.url, policy(), params=r.params), r.url)
-            )
-        )
+        list(paginate(paginator, lambda r: udata_page(fetch_json(r.url, policy(), params=r.params), r.url)))
     assert_reported(caught.value, PaginationError, f"{url}?page=2", "page 2", "next-page loop")
     assert server.hits["/udata/loop"] == 2
 
 
 def test_duplicate_ids_across_pages_come_out_once(base: str) -> None:
     paginator = OffsetPaginator(f"{base}/ckan/shifting", {"sort": "id asc"}, limit=3)
-    records = list(
-        paginate(
-            paginator, lambda r: ckan_page(fetch_json(r.url, policy(), params=r.params), r.url)
-        )
-    )
+    records = list(paginate(paginator, lambda r: ckan_page(fetch_json(r.url, policy(), params=r.params), r.url)))
     assert [record["id"] for record in records] == ["a", "b", "c", "d", "e"]
     assert paginator.duplicates == ["c"]
 
@@ -537,9 +511,7 @@ def test_every_other_request_is_unaffected(base: str) -> None:
         "gzip": f"{base}/gzip.csv",
     }
     started = time.monotonic()
-    results = dict(
-        zip(urls, fetch_all(list(urls.values()), policy(), expected_format="CSV"), strict=True)
-    )
+    results = dict(zip(urls, fetch_all(list(urls.values()), policy(), expected_format="CSV"), strict=True))
     assert time.monotonic() - started < 5
     expected = {
         "ok": Fetched,
@@ -643,6 +615,5 @@ def test_an_unknown_xml_encoding_is_refused() -> None:
     with pytest.raises(UnsafeXml) as caught:
         check_xml_safe(document, "https://portail.example.fr/catalog.rdf?apikey=s3cr3t")
     assert str(caught.value) == (
-        "https://portail.example.fr/catalog.rdf?apikey=***: unknown XML encoding "
-        "'x-made-up'; refused before parsing"
+        "https://portail.example.fr/catalog.rdf?apikey=***: unknown XML encoding 'x-made-up'; refused before parsing"
     )

@@ -67,6 +67,4 @@ def test_changed_bytes_reupload_the_same_resource_id():
 
 def test_archive_only_what_is_still_active():
     published = {"auray-gone": {"state": "active"}, "auray-old": {"state": "deleted"}}
-    assert plan([], published, archive=["auray-gone", "auray-old", "auray-never"]).archive == [
-        "auray-gone"
-    ]
+    assert plan([], published, archive=["auray-gone", "auray-old", "auray-never"]).archive == ["auray-gone"]

@@ -19,9 +19,7 @@ def _frame(**overrides):
 
 
 def test_conform_casts_and_tags_the_member():
-    frame = conform(
-        _frame(mois=["2024-01-01", "2024-02-01"]), WATER_VOLUMES, "auray/v.csv", "auray"
-    )
+    frame = conform(_frame(mois=["2024-01-01", "2024-02-01"]), WATER_VOLUMES, "auray/v.csv", "auray")
     assert frame.schema["mois"] == pl.Date and frame["member"].to_list() == ["auray", "auray"]
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from connectors.http import FetchError
-from connectors.portals import ckan
 from connectors.pagination import PaginationError
+from connectors.portals import ckan
 from connectors.portals.listing import ListingProblem, UnexpectedShape
 from tests.standins import loopback_policy
 from tests.standins.ckan import CkanPortal, ckan_package
@@ -18,10 +18,7 @@ POLICY = loopback_policy()
 
 def packages(count: int, organization: str = "ville-d-auray") -> list[dict]:
     # Inserted in reverse so that only `sort=id asc` gives the id order.
-    return [
-        ckan_package(f"pkg-{n:02d}", f"Jeu {n}", organization=organization)
-        for n in reversed(range(count))
-    ]
+    return [ckan_package(f"pkg-{n:02d}", f"Jeu {n}", organization=organization) for n in reversed(range(count))]
 
 
 def searches(portal: CkanPortal) -> list:
@@ -116,24 +113,18 @@ def test_maps_a_package_with_extras_groups_and_resources():
         None,
         None,
     )
-    assert [(p.item, p.reason) for p in problems] == [
-        ("6b0f5a8e-0001 / Upload en cours", "resource has no url")
-    ]
+    assert [(p.item, p.reason) for p in problems] == [("6b0f5a8e-0001 / Upload en cours", "resource has no url")]
 
 
 def test_scheming_top_level_fields_win_over_extras():
-    package = ckan_package(
-        "p", "T", frequency="weekly", extras=[{"key": "frequency", "value": "x"}]
-    )
+    package = ckan_package("p", "T", frequency="weekly", extras=[{"key": "frequency", "value": "x"}])
     with CkanPortal([package]) as portal:
         [dataset] = ckan.list_datasets(portal.url, POLICY)
     assert dataset.frequency == "weekly"
 
 
 def test_a_dcat_uri_extra_is_the_identity():
-    package = ckan_package(
-        "p", "T", extras=[{"key": "uri", "value": "https://origin.example/ds/1"}]
-    )
+    package = ckan_package("p", "T", extras=[{"key": "uri", "value": "https://origin.example/ds/1"}])
     with CkanPortal([package]) as portal:
         [dataset] = ckan.list_datasets(portal.url, POLICY)
     assert dataset.identity == "https://origin.example/ds/1"
@@ -162,9 +153,7 @@ def test_private_datasets_only_when_asked():
     hidden = ckan_package("hidden", "Privé", private=True)
     with CkanPortal([hidden, *packages(1)]) as portal:
         public = [d.remote_id for d in ckan.list_datasets(portal.url, POLICY)]
-        everything = [
-            d.remote_id for d in ckan.list_datasets(portal.url, POLICY, include_private=True)
-        ]
+        everything = [d.remote_id for d in ckan.list_datasets(portal.url, POLICY, include_private=True)]
     assert (public, everything) == (["pkg-00"], ["hidden", "pkg-00"])
 
 

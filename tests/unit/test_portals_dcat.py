@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from connectors.http import FetchError
-from connectors.portals import dcat
+from connectors.http import FetchError, UnexpectedContent
 from connectors.pagination import PaginationError
-from connectors.portals.listing import ListingProblem
+from connectors.portals import dcat
+from connectors.portals.listing import ListingProblem, UnexpectedShape
 from tests.standins import loopback_policy
 from tests.standins.dcat import DcatCatalog, dcat_dataset, dcat_distribution
+from tests.standins.files import FileHost
 
 # rdflib's own JSON-LD parser still builds a ConjunctiveGraph internally (rdflib 7.6).
 pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
@@ -110,9 +111,7 @@ def test_maps_a_dcat_ap_dataset_and_its_distributions():
     assert csv.checksum == "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
     assert csv.last_modified == datetime(2025, 1, 19, tzinfo=UTC)
     assert (api.url, api.format) == (f"{BASE}/api/budget", "JSON")
-    assert [p.reason for p in problems] == [
-        "distribution has neither dcat:downloadURL nor dcat:accessURL"
-    ]
+    assert [p.reason for p in problems] == ["distribution has neither dcat:downloadURL nor dcat:accessURL"]
 
 
 def test_identity_falls_back_from_identifier_to_uri_and_blank_nodes_are_reported():
@@ -134,16 +133,10 @@ def test_identity_falls_back_from_identifier_to_uri_and_blank_nodes_are_reported
 
 
 def test_incremental_listing_sends_modified_since():
-    old = dcat_dataset(
-        f"{BASE}/d/old", "Ancien", identifier="old", modified="2025-01-01T00:00:00+00:00"
-    )
-    new = dcat_dataset(
-        f"{BASE}/d/new", "Récent", identifier="new", modified="2025-03-01T00:00:00+00:00"
-    )
+    old = dcat_dataset(f"{BASE}/d/old", "Ancien", identifier="old", modified="2025-01-01T00:00:00+00:00")
+    new = dcat_dataset(f"{BASE}/d/new", "Récent", identifier="new", modified="2025-03-01T00:00:00+00:00")
     with DcatCatalog([old, new]) as catalog:
-        listed = dcat.list_datasets(
-            catalog.catalog_url, POLICY, modified_since=datetime(2025, 2, 1, tzinfo=UTC)
-        )
+        listed = dcat.list_datasets(catalog.catalog_url, POLICY, modified_since=datetime(2025, 2, 1, tzinfo=UTC))
         assert [d.remote_id for d in listed] == ["new"]
     assert catalog.requests[0].arg("modified_since") == "2025-02-01T00:00:00+00:00"
 
@@ -157,9 +150,10 @@ def test_a_dataset_repeated_on_a_later_page_is_listed_once():
 
 
 def test_a_hydra_loop_back_to_the_first_page_is_stopped():
+    # The catalogue URL has no ?page=1: the loop is caught when page 1 comes back.
     listed = []
     with DcatCatalog(datasets(4), per_page=2, last_page_points_to=1) as catalog:
-        with pytest.raises(PaginationError, match="page 3 leads back to an earlier page"):
+        with pytest.raises(PaginationError, match="page 3 holds only ids already seen"):
             listed.extend(dcat.list_datasets(catalog.catalog_url, POLICY))
     assert len(listed) == 4 and len(catalog.requests) == 3
 
@@ -205,7 +199,32 @@ def test_remote_json_ld_contexts_are_fetched_under_the_source_policy():
         (b"@prefix dcat: <x> .", "https://x.example/catalog", None, "turtle"),
     ],
 )
-def test_the_syntax_comes_from_the_media_type_then_the_name_then_the_body(
-    body, url, content_type, syntax
-):
+def test_the_syntax_comes_from_the_media_type_then_the_name_then_the_body(body, url, content_type, syntax):
     assert dcat.rdf_syntax(body, url, content_type) == syntax
+
+
+def test_an_html_error_page_served_as_the_catalogue_is_refused():
+    with FileHost({"catalog.rdf": b"<!doctype html><html><body>502 Bad Gateway</body></html>"}) as host:
+        with pytest.raises(UnexpectedContent, match="catalog.rdf: expected RDF, got"):
+            list(dcat.list_datasets(f"{host.url}/catalog.rdf", POLICY))
+
+
+def test_rdf_without_any_catalogue_is_not_taken_for_an_empty_catalogue():
+    with FileHost({"catalog.ttl": b"<http://a.example/s> <http://a.example/p> 1 .\n"}) as host:
+        with pytest.raises(UnexpectedShape, match="no dcat:Catalog, dcat:Dataset or Hydra page"):
+            list(dcat.list_datasets(f"{host.url}/catalog.ttl", POLICY))
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'{"@context": 5, "@id": "x"}', "application/ld+json"),
+        (b"{not json", "application/ld+json"),
+        (b"@prefix x <nope", "text/turtle"),
+        (b"<rdf:RDF><oops", "application/rdf+xml"),
+        (b"\xff\xfe\x00garbage", "text/turtle"),
+    ],
+)
+def test_unreadable_pages_are_typed_errors_naming_the_page(body, content_type):
+    with pytest.raises(UnexpectedShape, match="^https://x.example/catalog: "):
+        dcat.parse_page(body, "https://x.example/catalog", content_type, POLICY)

@@ -71,7 +71,5 @@ def test_a_problem_raises_unless_someone_collects_it():
     collected: list[ListingProblem] = []
     report(problem, collected.append)
     assert collected == [problem]
-    with pytest.raises(
-        UnexpectedShape, match="https://portal.example/p: ds-1: resource has no url"
-    ):
+    with pytest.raises(UnexpectedShape, match="https://portal.example/p: ds-1: resource has no url"):
         report(problem, None)

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from connectors.http import fetch
-from connectors.portals import opendatasoft
 from connectors.pagination import PaginationError
+from connectors.portals import opendatasoft
 from tests.standins import loopback_policy
 from tests.standins.opendatasoft import CATALOG, OdsPortal, ods_dataset
 

@@ -82,6 +82,10 @@ superset_ensure_admin() {
 
 superset_start() {
   superset_healthy && return 0
+  if pid_alive superset; then   # still booting from an earlier call
+    wait_for_http superset "http://127.0.0.1:$SUPERSET_PORT/health" "$SUPERSET_LOG" 180 superset
+    return
+  fi
   touch "$SUPERSET_LOG"
   # Subshell: the secrets reach gunicorn's environment, not the rest of the stack script.
   # --no-control-socket: gunicorn 27 otherwise opens ~/.gunicorn/gunicorn.ctl, shared by
