@@ -25,7 +25,16 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
-from connectors.http import FetchPolicy, check_xml_safe, fetch, fetch_json, mask_url
+from connectors.http import (
+    FetchPolicy,
+    UnexpectedContent,
+    check_xml_safe,
+    expect_format,
+    fetch,
+    fetch_json,
+    mask_url,
+    sniff,
+)
 from connectors.pagination import NextUrlPaginator, Page, PageRequest, paginate
 from connectors.portals.listing import (
     ListingProblem,
@@ -94,8 +103,7 @@ def list_datasets(
 
     def get_page(request: PageRequest) -> Page:
         check_same_host(request.url, catalog_url)
-        # "RDF" is no single syntax: the check refuses an HTML error page or an empty body.
-        fetched = fetch(request.url, policy, params=request.params or None, expected_format="RDF")
+        fetched = fetch(request.url, policy, params=request.params or None)
         page_url = fetched.final_url
         graph = parse_page(fetched.body, page_url, fetched.content_type, policy, contexts)
         if not _is_catalogue_page(graph):
@@ -135,6 +143,7 @@ def parse_page(
 ) -> Graph:
     """One catalogue page as an RDF graph, in the syntax its media type or name says."""
     syntax = rdf_syntax(body, url, content_type)
+    _expect_rdf(body, syntax, url)
     data: str | bytes = body
     if syntax == "xml":
         check_xml_safe(body, url)
@@ -160,6 +169,21 @@ def parse_page(
     ) as exc:
         raise UnexpectedShape(f"{mask_url(url)}: unreadable {syntax} ({exc})", url=mask_url(url)) from exc
     return graph
+
+
+def _expect_rdf(body: bytes, syntax: str, url: str) -> None:
+    """Refuse an HTML error page or an empty body served as the catalogue.
+
+    Turtle and N-Triples may start with `<` like XML, so for them only HTML and emptiness
+    are refused; JSON-LD and RDF/XML must look like JSON and XML.
+    """
+    if syntax in ("json-ld", "xml"):
+        expect_format(body, "JSON-LD" if syntax == "json-ld" else "RDF", url)
+    elif sniff(body) in ("HTML", "EMPTY"):
+        raise UnexpectedContent(
+            f"{mask_url(url)}: expected {syntax}, got an HTML page or an empty body",
+            url=mask_url(url),
+        )
 
 
 def rdf_syntax(body: bytes, url: str, content_type: str | None) -> str:

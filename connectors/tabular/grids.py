@@ -40,9 +40,7 @@ class Grid:
     text_columns: tuple[int, ...] = ()
 
 
-def csv_grid(
-    source: bytes | str, sample: str, encoding: Encoding, filename: str, *, complete: bool
-) -> Grid:
+def csv_grid(source: bytes | str, sample: str, encoding: Encoding, filename: str, *, complete: bool) -> Grid:
     """A CSV as UTF-8 bytes (in memory) or a UTF-8 file path (streaming)."""
     dialect = sniff_dialect(sample, complete=complete)
     options = _csv_options(dialect)
@@ -94,9 +92,7 @@ def spreadsheet_grid(data: bytes, filename: str, format_: str) -> Grid:
             raise_if_empty=False,
         )
     except Exception as error:  # calamine raises its own exception types per format
-        raise UnreadableFile(
-            filename, f"unreadable {format_.upper()}: {_first_line(error)}"
-        ) from None
+        raise UnreadableFile(filename, f"unreadable {format_.upper()}: {_first_line(error)}") from None
     if frame.height == 0:
         raise UnreadableFile(filename, f"the first sheet ({sheets[0]}) is empty")
     rows = frame.head(SAMPLE_ROWS).rows()
@@ -125,9 +121,7 @@ def json_grid(text: str, filename: str) -> tuple[Grid, str]:
         return _geojson_grid(document, filename), "geojson"
     records = document
     if isinstance(document, dict):
-        records = next(
-            (document[key] for key in ("results", "data", "records") if key in document), None
-        )
+        records = next((document[key] for key in ("results", "data", "records") if key in document), None)
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise UnreadableFile(filename, "JSON without a list of records")
     return _records_grid(records), "json"

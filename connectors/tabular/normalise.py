@@ -83,7 +83,7 @@ def normalise_grid(
     kept = frame.filter(~pl.col(_DROP))
 
     sample = kept.head(SAMPLE_ROWS).select(names).collect(engine=engine)
-    sample_profile = _collect_measures(sample.lazy(), {name: _PROFILE for name in names}, engine)
+    sample_profile = _collect_measures(sample.lazy(), {name: _profile(name) for name in names}, engine)
     plans = [
         _plan(name, original, _getter(sample_profile, name), keep_text=index in text_columns)
         for index, (name, original) in enumerate(zip(names, repaired, strict=True))
@@ -97,20 +97,15 @@ def normalise_grid(
     measured = _collect_measures(masked, wanted, engine, totals, plans)
     failed = {p.name for p in plans if not _confirmed(p, _getter(measured, p.name))}
     if failed:
-        again = _collect_measures(masked, {name: _PROFILE for name in failed}, engine)
+        again = _collect_measures(masked, {name: _profile(name) for name in failed}, engine)
         measured.update(again)
         plans = [
-            _plan(p.name, p.original, _getter(again, p.name), keep_text=p.keep_text)
-            if p.name in failed
-            else p
+            _plan(p.name, p.original, _getter(again, p.name), keep_text=p.keep_text) if p.name in failed else p
             for p in plans
         ]
 
     typed = kept.select(_apply(plan) for plan in plans)
-    columns = [
-        {"name": p.name, "original": p.original, "type": "geojson" if p.keep_text else p.type}
-        for p in plans
-    ]
+    columns = [{"name": p.name, "original": p.original, "type": "geojson" if p.keep_text else p.type} for p in plans]
     changes = _table_changes(measured, header_in_grid, written, repaired, names)
     for plan in plans:
         changes += _column_changes(plan, _getter(measured, plan.name))
@@ -122,9 +117,7 @@ def _is_header(names: list[str], written: list[str]) -> pl.Expr:
     named = [(name, original) for name, original in zip(names, written, strict=True) if original]
     if not named:
         return pl.lit(False)
-    return pl.all_horizontal(
-        (pl.col(name).str.strip_chars() == original).fill_null(False) for name, original in named
-    )
+    return pl.all_horizontal((pl.col(name).str.strip_chars() == original).fill_null(False) for name, original in named)
 
 
 def _measures(name: str, plan: ColumnPlan | None = None) -> dict[str, Callable[[], pl.Expr]]:
@@ -155,22 +148,21 @@ def _measures(name: str, plan: ColumnPlan | None = None) -> dict[str, Callable[[
         "thousands": lambda: value.str.contains(v.THOUSANDS).sum(),
         "midnight": lambda: (v.as_datetime(value).dt.time() == pl.time(0)).sum(),
         "aware": lambda: v.as_datetime(value, ("iso_offset",), aware=True).count(),
-        "zeros": lambda: (v.restore_zeros(cell, width or 0) != cell).sum(),
     }
+    if width is not None:
+        measures["zeros"] = lambda: (v.restore_zeros(cell, width) != cell).sum()
     for writing in v.DATE_FORMATS:
         measures[f"date_{writing}"] = lambda writing=writing: v.as_date(value, (writing,)).count()
     for writing in ("iso", "french"):
-        measures[f"datetime_{writing}"] = lambda writing=writing: v.as_datetime(
-            value, (writing,)
-        ).count()
+        measures[f"datetime_{writing}"] = lambda writing=writing: v.as_datetime(value, (writing,)).count()
     if plan is not None:
         measures["parsed"] = lambda: _apply(plan).count()
     return measures
 
 
-_PROFILE = tuple(
-    key for key in _measures("profile") if key not in ("parsed", "zeros")
-) + ("zeros",)
+def _profile(name: str) -> tuple[str, ...]:
+    """All the counts that decide a column's plan."""
+    return tuple(_measures(name))
 
 
 def _collect_measures(

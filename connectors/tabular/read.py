@@ -37,9 +37,7 @@ _DECLARED = {
 }  # fmt: skip
 
 
-def read_table(
-    data: bytes, filename: str, *, declared_format: str | None = None
-) -> NormalisedTable:
+def read_table(data: bytes, filename: str, *, declared_format: str | None = None) -> NormalisedTable:
     """Read and normalise a file held in memory; raise UnreadableFile naming the cause."""
     format_ = detect_format(data, filename)
     if format_ == "parquet":
@@ -102,9 +100,7 @@ def _zip_format(data: bytes, filename: str) -> str:
 def _refuse_markup(text: str, filename: str) -> None:
     head = text[:2048].lstrip("\ufeff \t\r\n").lower()
     if head.startswith("<!doctype html") or head.startswith("<html") or "<body" in head:
-        raise UnreadableFile(
-            filename, "an HTML page, not a table (the link leads to a web page, not the file)"
-        )
+        raise UnreadableFile(filename, "an HTML page, not a table (the link leads to a web page, not the file)")
     if head.startswith("<?xml") or head.startswith("<"):
         raise UnreadableFile(filename, "an XML or markup document, not a table")
 

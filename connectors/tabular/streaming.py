@@ -118,9 +118,7 @@ def _valid_utf8(path: Path, chunk_bytes: int) -> bool:
     return True
 
 
-def _transcode(
-    path_in: Path, path_out: Path, encoding: Encoding, filename: str, chunk_bytes: int
-) -> None:
+def _transcode(path_in: Path, path_out: Path, encoding: Encoding, filename: str, chunk_bytes: int) -> None:
     decoder = codecs.getincrementaldecoder(encoding.codec)()
     offset = 0
     with path_in.open("rb") as source, path_out.open("wb") as target:
@@ -131,6 +129,4 @@ def _transcode(
             target.write(decoder.decode(b"", final=True).encode("utf-8"))
         except UnicodeDecodeError as error:
             position = offset + error.start
-            raise UnreadableFile(
-                filename, f"not valid {encoding.name} at byte {position}"
-            ) from None
+            raise UnreadableFile(filename, f"not valid {encoding.name} at byte {position}") from None

@@ -61,10 +61,7 @@ def write_parquet(frame: pl.LazyFrame, target: str | Path | IO[bytes], report: d
 def _schema_with_originals(schema: pl.Schema, report: dict) -> pa.Schema:
     originals = {column["name"]: column["original"] for column in report["columns"]}
     arrow = pl.DataFrame(schema=schema).to_arrow().schema
-    return pa.schema(
-        field.with_metadata({ORIGINAL_NAME: originals.get(field.name) or field.name})
-        for field in arrow
-    )
+    return pa.schema(field.with_metadata({ORIGINAL_NAME: originals.get(field.name) or field.name}) for field in arrow)
 
 
 def type_name(dtype: pl.DataType) -> str:

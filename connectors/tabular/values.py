@@ -87,9 +87,7 @@ def as_number(value: pl.Expr, decimal_comma: bool) -> pl.Expr:
 def as_integer(value: pl.Expr, decimal_comma: bool) -> pl.Expr:
     text = _number_text(value, decimal_comma)
     written_as_integer = (
-        value.str.contains(_pattern(decimal_comma))
-        & ~value.str.ends_with("%")
-        & text.str.contains(_INTEGER)
+        value.str.contains(_pattern(decimal_comma)) & ~value.str.ends_with("%") & text.str.contains(_INTEGER)
     )
     return pl.when(written_as_integer).then(text.cast(pl.Int64, strict=False))
 
@@ -98,9 +96,7 @@ def as_date(value: pl.Expr, formats: tuple[str, ...] = DATE_FORMATS) -> pl.Expr:
     """Date from the given writings: iso (2021-05-10) and french (10/05/2021, 10.05.2021)."""
     parsers = {
         "iso": lambda: value.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
-        "french": lambda: value.str.replace_all(r"[.-]", "/").str.strptime(
-            pl.Date, "%d/%m/%Y", strict=False
-        ),
+        "french": lambda: value.str.replace_all(r"[.-]", "/").str.strptime(pl.Date, "%d/%m/%Y", strict=False),
     }
     return _first([parsers[name]() for name in formats])
 
@@ -117,26 +113,18 @@ def _iso_datetime_text(value: pl.Expr) -> pl.Expr:
 
 def _french_datetime_text(value: pl.Expr) -> pl.Expr:
     """'10/05/2021T14:30' -> '10/05/2021 14:30:00'."""
-    return value.str.replace("T", " ", literal=True).str.replace(
-        r"^(\S+ \d{1,2}:\d{2})$", "${1}:00"
-    )
+    return value.str.replace("T", " ", literal=True).str.replace(r"^(\S+ \d{1,2}:\d{2})$", "${1}:00")
 
 
-def as_datetime(
-    value: pl.Expr, formats: tuple[str, ...] = DATETIME_FORMATS, aware: bool = False
-) -> pl.Expr:
+def as_datetime(value: pl.Expr, formats: tuple[str, ...] = DATETIME_FORMATS, aware: bool = False) -> pl.Expr:
     """Datetime from the given writings: iso, iso_offset, french (10/05/2021 14:30), date.
 
     Naive when `aware` is false; else UTC, naive cells being taken as Paris time.
     """
     naive, utc = pl.Datetime("us"), pl.Datetime("us", "UTC")
     parsers = {
-        "iso": lambda: _iso_datetime_text(value).str.strptime(
-            naive, "%Y-%m-%dT%H:%M:%S%.f", strict=False
-        ),
-        "french": lambda: _french_datetime_text(value).str.strptime(
-            naive, "%d/%m/%Y %H:%M:%S", strict=False
-        ),
+        "iso": lambda: _iso_datetime_text(value).str.strptime(naive, "%Y-%m-%dT%H:%M:%S%.f", strict=False),
+        "french": lambda: _french_datetime_text(value).str.strptime(naive, "%d/%m/%Y %H:%M:%S", strict=False),
         "date": lambda: as_date(value).cast(naive),
     }
     local = [parsers[name]() for name in formats if name in parsers]
@@ -144,8 +132,9 @@ def as_datetime(
         return _first(local)
     offset = _iso_datetime_text(value).str.strptime(utc, "%Y-%m-%dT%H:%M:%S%.f%z", strict=False)
     in_utc = [
-        parsed.dt.replace_time_zone(LOCAL_TIME_ZONE, ambiguous="earliest", non_existent="null")
-        .dt.convert_time_zone("UTC")
+        parsed.dt.replace_time_zone(LOCAL_TIME_ZONE, ambiguous="earliest", non_existent="null").dt.convert_time_zone(
+            "UTC"
+        )
         for parsed in local
     ]
     return _first([offset, *in_utc])

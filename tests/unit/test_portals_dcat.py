@@ -205,7 +205,7 @@ def test_the_syntax_comes_from_the_media_type_then_the_name_then_the_body(body, 
 
 def test_an_html_error_page_served_as_the_catalogue_is_refused():
     with FileHost({"catalog.rdf": b"<!doctype html><html><body>502 Bad Gateway</body></html>"}) as host:
-        with pytest.raises(UnexpectedContent, match="catalog.rdf: expected RDF, got"):
+        with pytest.raises(UnexpectedContent, match="catalog.rdf: expected RDF, got an HTML page"):
             list(dcat.list_datasets(f"{host.url}/catalog.rdf", POLICY))
 
 
@@ -222,9 +222,14 @@ def test_rdf_without_any_catalogue_is_not_taken_for_an_empty_catalogue():
         (b"{not json", "application/ld+json"),
         (b"@prefix x <nope", "text/turtle"),
         (b"<rdf:RDF><oops", "application/rdf+xml"),
-        (b"\xff\xfe\x00garbage", "text/turtle"),
+        (b"@prefix dcat: <http://www.w3.org/ns/dcat#> .\n\xff\xfe garbage", "text/turtle"),
     ],
 )
 def test_unreadable_pages_are_typed_errors_naming_the_page(body, content_type):
     with pytest.raises(UnexpectedShape, match="^https://x.example/catalog: "):
         dcat.parse_page(body, "https://x.example/catalog", content_type, POLICY)
+
+
+def test_an_html_page_announced_as_turtle_is_refused():
+    with pytest.raises(UnexpectedContent, match="expected turtle, got an HTML page"):
+        dcat.parse_page(b"<html><body>Maintenance</body></html>", "https://x.example/c", "text/turtle", POLICY)

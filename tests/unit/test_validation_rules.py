@@ -158,8 +158,9 @@ def test_enum_messages_list_the_allowed_values():
 
 
 def test_unique_reports_repeats_with_the_row_of_the_first_occurrence():
-    schema = schema_of({"name": "a", "type": "integer", "constraints": {"unique": True}})
-    result = validate(pl.DataFrame({"a": ["1", "2", "1.0", "01", None, None, "2"]}), schema)
+    schema = schema_of({"name": "a", "type": "integer", "constraints": {"unique": True}}, {"name": "b"})
+    frame = pl.DataFrame({"a": ["1", "2", "1.0", "01", None, None, "2"], "b": ["x"] * 7})
+    result = validate(frame, schema)
     # '1.0' is no integer; '01' is the integer 1, the same as row 1.
     assert result.errors.select("row", "rule").rows() == [(3, "type"), (4, "unique"), (7, "unique")]
     assert result.errors["message"][1].endswith("déjà présente ligne 1")

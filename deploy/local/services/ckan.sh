@@ -112,6 +112,7 @@ ckan.datastore.read_url = postgresql://$CK_DS_RO_ROLE:$ropw@$pg/$CK_DS_DB
 ckan.redis.url = redis://127.0.0.1:$REDIS_PORT/$CK_REDIS_DB
 solr_url = $CK_SOLR_URL
 ckan.storage_path = $CK_DIR/storage
+licenses_group_url = file://$CKAN_CONF_DIR/licenses.json
 SECRET_KEY = $secret_key
 WTF_CSRF_SECRET_KEY = $csrf
 api_token.jwt.encode.secret = string:$jwt

@@ -117,7 +117,7 @@ superset_env() {
   export SUPERSET_HOME="$SUPERSET_STATE/home"
   export SUPERSET_SECRET_KEY="$STACK_SUPERSET_SECRET_KEY"
   export SUPERSET_DATABASE_URI="postgresql+psycopg2://superset:$STACK_SUPERSET_DB_PASSWORD@127.0.0.1:$PG_PORT/superset"
-  export SUPERSET_GUEST_TOKEN_JWT_SECRET="$STACK_SUPERSET_GUEST_TOKEN_SECRET"
+  export GUEST_TOKEN_JWT_SECRET="$STACK_SUPERSET_GUEST_TOKEN_SECRET"
   export FLASK_APP=superset
 }
 
@@ -136,10 +136,13 @@ superset_marker_ok() {
 superset_marker_set() { printf '%s' "$2" | sha256sum | cut -c1-16 >"$SUPERSET_STATE/markers/$1"; }
 
 # The warehouse of pooled tables: database `warehouse` owned by `hub_warehouse`, the role the
-# hub's pipelines write with. Per-lead read-only roles are added on top (see SECURITY.md).
+# hub's pipelines write with. It creates one read-only login role per lead collectivity
+# (pipelines/warehouse.py grant_lead, see SECURITY.md), hence CREATEROLE, as in
+# deploy/compose/postgres-init.sh.
 warehouse_install() {
   ensure_secret STACK_WAREHOUSE_PASSWORD
   postgres_start
   pg_ensure_role_db hub_warehouse "$STACK_WAREHOUSE_PASSWORD" warehouse
+  echo 'ALTER ROLE hub_warehouse CREATEROLE;' | pg_psql
   set_env HUB_WAREHOUSE_URL "postgresql://hub_warehouse:$STACK_WAREHOUSE_PASSWORD@127.0.0.1:$PG_PORT/warehouse"
 }

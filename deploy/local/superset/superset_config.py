@@ -19,7 +19,7 @@ def _env(name: str) -> str:
 
 SECRET_KEY = _env("SUPERSET_SECRET_KEY")
 SQLALCHEMY_DATABASE_URI = _env("SUPERSET_DATABASE_URI")  # PostgreSQL, never SQLite
-GUEST_TOKEN_JWT_SECRET = _env("SUPERSET_GUEST_TOKEN_JWT_SECRET")
+GUEST_TOKEN_JWT_SECRET = _env("GUEST_TOKEN_JWT_SECRET")  # same name in deploy/compose
 GUEST_TOKEN_JWT_EXP_SECONDS = int(os.environ.get("SUPERSET_GUEST_TOKEN_EXP_SECONDS", "300"))
 # Permissions of guest-token users (embedded dashboards). Superset's default, "Public", has
 # none, so every guest call answers 403; the hub provisions this role through REST
@@ -27,8 +27,9 @@ GUEST_TOKEN_JWT_EXP_SECONDS = int(os.environ.get("SUPERSET_GUEST_TOKEN_EXP_SECON
 GUEST_ROLE_NAME = os.environ.get("SUPERSET_GUEST_ROLE_NAME", "hub_embed_guest")
 
 # Loopback http only: no HTTPS redirect nor CSP from Talisman (embedding needs it off or a
-# frame-ancestors policy). A public deployment behind TLS turns it back on.
-TALISMAN_ENABLED = os.environ.get("SUPERSET_TALISMAN_ENABLED", "false").lower() == "true"
+# frame-ancestors policy). A public deployment behind TLS sets TALISMAN_ENABLED=true (the
+# variable Superset's own default config reads), plus a TALISMAN_CONFIG allowing framing.
+TALISMAN_ENABLED = os.environ.get("TALISMAN_ENABLED", "false").strip().lower() in ("1", "true", "yes")
 
 # One gunicorn worker, no Celery: an in-process cache is enough; no Redis dependency.
 # Query results are not cached, so the hub sees its own warehouse writes at once.
