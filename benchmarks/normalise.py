@@ -42,17 +42,27 @@ def french_frame(rows: int, seed: int) -> pl.DataFrame:
             + ((index * 31) % 999 + 1).cast(pl.String).str.zfill(3)
         )
     )
-    cents = (index * 104729 + seed) % 10_000_000_00
-    euros = (cents // 100).cast(pl.String)
-    # "1 234 567,89": groups of three digits from the right, joined by spaces.
-    grouped = euros.str.reverse().str.replace_all(r"(\d{3})(\d)", "$1 $2").str.reverse()
+    cents = (index * 104729 + seed) % 1_000_000_000
+    euros = cents // 100
+    # "1 234 567,89": groups of three digits joined by spaces, as French spreadsheets write.
+    millions, thousands, units = euros // 1_000_000, euros // 1000 % 1000, euros % 1000
+    grouped = (
+        pl.when(millions > 0)
+        .then(millions.cast(pl.String) + " " + thousands.cast(pl.String).str.zfill(3) + " ")
+        .when(thousands > 0)
+        .then(thousands.cast(pl.String) + " ")
+        .otherwise(pl.lit(""))
+        + pl.when((millions > 0) | (thousands > 0))
+        .then(units.cast(pl.String).str.zfill(3))
+        .otherwise(units.cast(pl.String))
+    )
     days = (index * 37) % 3650
     frame = pl.DataFrame({"i": index}).select(
         code_insee=insee,
         commune=pl.lit(pl.Series(COMMUNES)).gather(index % len(COMMUNES)),
         date_mandat=(pl.date(2015, 1, 1) + pl.duration(days=days)).dt.strftime("%d/%m/%Y"),
         montant=grouped + "," + (cents % 100).cast(pl.String).str.zfill(2),
-        taux=((index % 1000) / 10).cast(pl.String).str.replace(".", ",", literal=True),
+        taux=(index % 1000 // 10).cast(pl.String) + "," + (index % 10).cast(pl.String),
         population=((index * 13) % 200_000).cast(pl.String),
         siret=((index * 7_654_321 + seed) % 10**14).cast(pl.String).str.zfill(14),
     )

@@ -41,9 +41,7 @@ def detect_change(previous: Mapping[str, Any] | None, fetched: Fetched) -> Chang
     `last_modified`, `size`, `sha256`); `previous` is None for a first landing."""
     if fetched.not_modified:
         if not previous:
-            raise ChangeDetectionError(
-                f"{fetched.url}: 304 Not Modified but nothing was landed before"
-            )
+            raise ChangeDetectionError(f"{fetched.url}: 304 Not Modified but nothing was landed before")
         return ChangeVerdict(changed=False, reason="not-modified", size=None, sha256=None)
     size = len(fetched.body)
     if not previous:

@@ -52,7 +52,7 @@ class _MaskQueryInLogs(logging.Filter):
 
 logging.getLogger("urllib3.connectionpool").addFilter(_MaskQueryInLogs())
 
-USER_AGENT = "territorial-data-hub/0.1 (+https://github.com/territorial-data-hub)"
+USER_AGENT = "territorial-data-hub/0.1"
 
 
 class FetchError(Exception):
@@ -98,6 +98,7 @@ class FetchPolicy:
     max_redirects: int = 5
     backoff: float = 0.5  # the first retry waits this long, each next one twice as long
     max_retry_after: float = 30.0  # a server's Retry-After is honoured up to this
+    ca_file: str | None = None  # PEM bundle of a portal's private CA; None: the system's
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ class _Target:
     """One URL ready to request: checked scheme and host, and the addresses to connect to."""
 
     scheme: str
-    host: str  # lower case, no brackets: what the allow-list names and TLS verifies
+    host: str  # lower case, IDNA, no brackets: what the allow-list names and TLS verifies
     port: int
     host_header: str
     request_target: str  # path and query, percent-encoded
@@ -275,13 +276,13 @@ class _Transient(Exception):
 # its own lookup and defeat the check.
 _POOL_CONNECTIONS = 8
 _POOLS_KEPT = 32
-_pools: OrderedDict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = OrderedDict()
+_pools: OrderedDict[tuple[str, str, int, str, str], urllib3.HTTPConnectionPool] = OrderedDict()
 _pools_lock = threading.Lock()
 
 
-def _pool(target: _Target, address: str) -> urllib3.HTTPConnectionPool:
-    tls_name = target.host if target.scheme == "https" else ""
-    key = (target.scheme, address, target.port, tls_name)
+def _pool(target: _Target, address: str, ca_file: str | None) -> urllib3.HTTPConnectionPool:
+    tls_name, ca = (target.host, ca_file or "") if target.scheme == "https" else ("", "")
+    key = (target.scheme, address, target.port, tls_name, ca)
     with _pools_lock:
         pool = _pools.get(key)
         if pool is not None:
@@ -293,6 +294,7 @@ def _pool(target: _Target, address: str) -> urllib3.HTTPConnectionPool:
                 target.port,
                 maxsize=_POOL_CONNECTIONS,
                 cert_reqs="CERT_REQUIRED",
+                ca_certs=ca or None,
                 server_hostname=tls_name,
                 assert_hostname=tls_name,
             )
@@ -458,9 +460,14 @@ class _Fetch:
                 "credentials in the URL are refused: give them as a header whose value "
                 "comes from an environment variable named in the source configuration",
             )
-        host = (parts.hostname or "").lower()
+        try:
+            host = _ascii_host(parts.hostname or "")
+        except UnicodeError:
+            raise self._error(UnsafeUrl, current, f"invalid host name {parts.hostname!r}") from None
         if not host:
             raise self._error(UnsafeUrl, current, "no host in the URL")
+        bracketed = f"[{host}]" if ":" in host else host
+        host_header = f"{bracketed}:{port}" if port else bracketed
         port = port or (443 if scheme == "https" else 80)
         path = parts.path or "/"
         request_target = quote(f"{path}?{parts.query}" if parts.query else path, safe=_URL_SAFE)
@@ -468,7 +475,7 @@ class _Fetch:
             scheme=scheme,
             host=host,
             port=port,
-            host_header=parts.netloc,
+            host_header=host_header,
             request_target=request_target,
             addresses=self._resolve(host, port, current),
         )
@@ -480,15 +487,13 @@ class _Fetch:
         # getaddrinfo has no timeout of its own; the system resolver's bounds it.
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except UnicodeError:
-            raise self._error(UnsafeUrl, current, f"invalid host name {host!r}") from None
         except socket.gaierror as exc:
             cause = f"DNS lookup of {host} failed ({exc.strerror})"
             if exc.errno == socket.EAI_AGAIN:
                 raise _Transient(cause) from None
             raise self._error(SourceUnavailable, current, cause) from None
         addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
-        if host in {allowed.strip("[]").lower() for allowed in self.policy.allow_private_hosts}:
+        if host in {_ascii_host(allowed.strip("[]")) for allowed in self.policy.allow_private_hosts}:
             return addresses
         for address in addresses:
             reason = _refusal(ipaddress.ip_address(address))
@@ -537,7 +542,7 @@ class _Fetch:
         failure = "no address"
         for address in target.addresses:
             try:
-                return _pool(target, address).urlopen(
+                return _pool(target, address, self.policy.ca_file).urlopen(
                     "GET",
                     target.request_target,
                     headers=headers,
@@ -620,6 +625,12 @@ def _secret_forms(values: Iterable[str]) -> tuple[str, ...]:
         words.update(word for word in value.split() if len(word) >= 8)
     forms = {form for word in words for form in (word, quote(word, safe=""), quote_plus(word))}
     return tuple(sorted((form for form in forms if len(form) >= 4), key=len, reverse=True))
+
+
+def _ascii_host(name: str) -> str:
+    """The host as DNS, TLS and the Host header see it: lower case, IDNA for accented
+    names (mairie-évry.fr); raises UnicodeError for a name IDNA cannot encode."""
+    return name.lower().encode("idna").decode("ascii")
 
 
 def _reason(exc: BaseException) -> str:

@@ -67,7 +67,8 @@ class Superset:
                   data={"passwords": json.dumps(passwords), "overwrite": "true"})
 
     def find_one(self, resource: str, column: str, value: str) -> dict | None:
-        query = f"(filters:!((col:{column},opr:eq,value:'{value}')))"
+        quoted = value.replace("!", "!!").replace("'", "!'")  # rison string escaping
+        query = f"(filters:!((col:{column},opr:eq,value:'{quoted}')))"
         result = self.get(f"/api/v1/{resource}/", params={"q": query}).get("result", [])
         return result[0] if result else None
 

@@ -108,10 +108,14 @@ def _one_of_required(params: dict[str, Any], cells: Mapping[str, Cells], schema:
     failed = pl.lit(True)
     for name in present:
         failed = failed & cells[name].missing
-    labels = " ou ".join(schema.get_field(name).label for name in (first, second))
+    labels = " ou ".join(_label(schema, name) for name in (first, second))
     message = f"Au moins une des colonnes {names} doit être renseignée ({labels})"
     value = pl.lit(None, dtype=pl.String)
     return [Check(present[0], "one-of-required", failed, pl.lit(message), value)]
+
+
+def _label(schema: TableSchema, name: str) -> str:
+    return schema.get_field(name).label if name in schema.field_names else name
 
 
 def _compare_columns(params: dict[str, Any], cells: Mapping[str, Cells], schema: TableSchema) -> Outcome:

@@ -98,20 +98,22 @@ def to_remote_dataset(
 ) -> RemoteDataset:
     """A CKAN package as a remote dataset.
 
-    Coverage, frequency and schema are read from the fields ckanext-dcat and
-    ckanext-scheming use: a top-level field first, else the `extras` of the same key.
+    Coverage, frequency, themes and schema are read where the portal keeps them: the
+    fields of ckanext-dcat's DCAT-AP scheming schema (`temporal_coverage`,
+    `spatial_coverage`, `theme`, `conforms_to`, `frequency`), else the `extras` keys of
+    ckanext-dcat and ckanext-spatial without scheming (`temporal_start`, `spatial`...).
     """
     portal = portal_url.rstrip("/")
     remote_id = str(package["id"])
-    extras = _extras(package)
-    uri = extras.get("uri") or f"{portal}/dataset/{remote_id}"  # ckanext-dcat's dataset URI
+    fields = _fields(package)
+    uri = _text(fields.get("uri")) or f"{portal}/dataset/{remote_id}"  # ckanext-dcat's dataset URI
+    temporal = _first(fields.get("temporal_coverage"))
     resources = []
     for resource in package.get("resources") or []:
         mapped = _resource(resource, portal)
         if mapped is None:
             name = resource.get("name") or resource.get("id") or "?"
-            problem = ListingProblem(portal + SEARCH, f"{remote_id} / {name}", "resource has no url")
-            report(problem, on_problem)
+            report(ListingProblem(portal + SEARCH, f"{remote_id} / {name}", "resource has no url"), on_problem)
         else:
             resources.append(mapped)
     return RemoteDataset(
@@ -120,28 +122,43 @@ def to_remote_dataset(
         description=package.get("notes") or "",
         licence=package.get("license_id") or None,
         tags=tuple(_names(package.get("tags"))),
-        themes=tuple(_names(package.get("groups"))),
-        spatial=_text(extras.get("spatial")),
-        temporal_start=parse_date(extras.get("temporal_start")),
-        temporal_end=parse_date(extras.get("temporal_end")),
-        frequency=_text(extras.get("frequency")),
+        themes=tuple(dict.fromkeys(_names(package.get("groups")) + _list(fields.get("theme")))),
+        spatial=_text(fields.get("spatial")) or _spatial_coverage(fields.get("spatial_coverage")),
+        temporal_start=parse_date(fields.get("temporal_start") or temporal.get("start")),
+        temporal_end=parse_date(fields.get("temporal_end") or temporal.get("end")),
+        frequency=_text(fields.get("frequency")),
         modified=parse_timestamp(package.get("metadata_modified")),
         uri=uri,
-        schema=_text(extras.get("schema")),
+        schema=_text(fields.get("schema")) or next(iter(_list(fields.get("conforms_to"))), None),
         resources=tuple(resources),
         same_as=(f"{portal}/dataset/{package['name']}",) if package.get("name") else (),
     )
 
 
-def _extras(package: Mapping[str, Any]) -> dict[str, Any]:
-    extras: dict[str, Any] = {}
+_DCAT_FIELDS = (
+    "uri",
+    "theme",
+    "conforms_to",
+    "frequency",
+    "temporal_coverage",
+    "spatial_coverage",
+    "temporal_start",
+    "temporal_end",
+    "spatial",
+    "schema",
+)
+
+
+def _fields(package: Mapping[str, Any]) -> dict[str, Any]:
+    """The package's DCAT fields: top-level (scheming) values win over `extras`."""
+    fields: dict[str, Any] = {}
     for extra in package.get("extras") or []:
-        if isinstance(extra, dict) and "key" in extra:
-            extras[extra["key"]] = extra.get("value")
-    for key in ("spatial", "temporal_start", "temporal_end", "frequency", "schema", "uri"):
-        if package.get(key) not in (None, ""):
-            extras[key] = package[key]
-    return extras
+        if isinstance(extra, dict) and extra.get("key") in _DCAT_FIELDS:
+            fields[extra["key"]] = extra.get("value")
+    for key in _DCAT_FIELDS:
+        if package.get(key) not in (None, "", []):
+            fields[key] = package[key]
+    return fields
 
 
 def _names(items: object) -> list[str]:
@@ -154,6 +171,41 @@ def _names(items: object) -> list[str]:
     return names
 
 
+def _list(value: object) -> list[str]:
+    """A multi-valued field: a list with scheming, a JSON list in a string in `extras`."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [value]
+    if isinstance(value, str):
+        return [value] if value else []
+    return [item for item in value if isinstance(item, str) and item] if isinstance(value, list) else []
+
+
+def _first(value: object) -> dict[str, Any]:
+    """The first entry of a repeating-subfields field (`temporal_coverage`...), or {}."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return value[0]
+    return {}
+
+
+def _spatial_coverage(value: object) -> str | None:
+    """The most precise description of a DCAT-AP spatial coverage: geometry, box, point,
+    place URI, then free text."""
+    coverage = _first(value)
+    for key in ("geom", "bbox", "centroid", "uri", "text"):
+        text = _text(coverage.get(key))
+        if text:
+            return text
+    return None
+
+
 def _text(value: object) -> str | None:
     """A metadata value as text: strings as they are, structures (GeoJSON...) as JSON."""
     if value is None or value == "":
@@ -164,17 +216,24 @@ def _text(value: object) -> str | None:
 
 
 def _resource(resource: Mapping[str, Any], portal: str) -> RemoteResource | None:
-    url = resource.get("url")
+    # DCAT-AP portals give the file itself as `download_url`, `url` being its access page.
+    url = resource.get("download_url") or resource.get("url")
     if not isinstance(url, str) or not url.strip():
         return None
     url = urljoin(portal + "/", url.strip())  # uploads of old CKANs come back relative
+    digest, algorithm = resource.get("hash") or None, resource.get("hash_algorithm") or None
     return RemoteResource(
         url=url,
         name=resource.get("name") or url.rsplit("/", 1)[-1],
         format=normalise_format(resource.get("format") or resource.get("mimetype"), url),
         remote_id=resource.get("id") or None,
         size=parse_size(resource.get("size")),
-        checksum=resource.get("hash") or None,
-        last_modified=parse_timestamp(resource.get("last_modified")),
-        schema=_text(resource.get("schema")),
+        checksum=f"{_algorithm_name(algorithm)}:{digest}" if digest and algorithm and ":" not in digest else digest,
+        last_modified=parse_timestamp(resource.get("last_modified") or resource.get("modified")),
+        schema=_text(resource.get("schema")) or next(iter(_list(resource.get("conforms_to"))), None),
     )
+
+
+def _algorithm_name(algorithm: str) -> str:
+    """`sha256` from an SPDX algorithm URI (`...#checksumAlgorithm_sha256`) or a plain name."""
+    return algorithm.rsplit("checksumAlgorithm_", 1)[-1].rsplit("/", 1)[-1].lower()

@@ -26,8 +26,7 @@ ckan_venv_status() { :; }
 up() {
   local t0=$SECONDS s
   load_env
-  for s in "${SERVICES[@]}"; do "${s}_install"; done
-  for s in "${SERVICES[@]}"; do "${s}_start"; done
+  for s in "${SERVICES[@]}"; do "${s}_install"; "${s}_start"; done
   write_hub_env
   log "stack up in $((SECONDS - t0)) s; settings in $ENV_FILE"
 }

@@ -89,7 +89,9 @@ class StandIn:
 
 class _Handler(BaseHTTPRequestHandler):
     app: StandIn
-    protocol_version = "HTTP/1.1"
+    # HTTP/1.0, one request per connection: a pooled connection must never outlive its
+    # stand-in and reach an old handler when a later stand-in gets the same port.
+    protocol_version = "HTTP/1.0"
 
     def log_message(self, format: str, *args: object) -> None:  # quiet test output
         pass

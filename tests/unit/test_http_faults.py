@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import logging
+import ssl
 import threading
 import time
 import tracemalloc
@@ -15,12 +16,17 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import polars as pl
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from connectors.archives import UnsafeArchive, read_zip
 from connectors.http import (
@@ -271,6 +277,88 @@ def test_credentials_reach_their_own_host_only(server: FaultServer, base: str) -
     crossed = json.loads(fetch(f"{base}/redirect?to={quote(other_host)}", both).body)
     assert "Authorization" not in crossed
     assert crossed["Host"] == f"127.0.0.1:{server.server_address[1]}"
+
+
+# --- TLS while connecting to the checked address -----------------------------------------
+
+
+def _tls_files(folder: Path) -> dict[str, Path]:
+    """A test CA, and a server certificate from it for "localhost" and for another name."""
+    now = datetime.now(UTC)
+
+    def certificate(
+        subject: str, key: ec.EllipticCurvePrivateKey, issuer_key: ec.EllipticCurvePrivateKey
+    ) -> x509.Certificate:
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+        issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TDH test CA")])
+        is_ca = subject == "TDH test CA"
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+        )
+        if not is_ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    files = {"ca": folder / "ca.pem"}
+    files["ca"].write_bytes(certificate("TDH test CA", ca_key, ca_key).public_bytes(serialization.Encoding.PEM))
+    for subject in ("localhost", "portail.example.fr"):
+        key = ec.generate_private_key(ec.SECP256R1())
+        pem = certificate(subject, key, ca_key).public_bytes(serialization.Encoding.PEM)
+        pem += key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        files[subject] = folder / f"{subject}.pem"
+        files[subject].write_bytes(pem)
+    return files
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """HTTPS fault servers on 127.0.0.1: one certified for localhost, one for another name."""
+    files = _tls_files(tmp_path_factory.mktemp("tls"))
+    servers = {}
+    for subject in ("localhost", "portail.example.fr"):
+        running = FaultServer()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(files[subject])
+        running.socket = context.wrap_socket(running.socket, server_side=True)
+        threading.Thread(target=running.serve_forever, args=(0.05,), daemon=True).start()
+        servers[subject] = running
+    yield {
+        "ca": str(files["ca"]),
+        "good": f"https://localhost:{servers['localhost'].server_address[1]}",
+        "misnamed": f"https://localhost:{servers['portail.example.fr'].server_address[1]}",
+    }
+    for running in servers.values():
+        running.shutdown()
+        running.server_close()
+
+
+def test_https_verifies_the_host_name_on_the_pinned_address(tls: dict[str, str]) -> None:
+    fetched = fetch(f"{tls['good']}/ok.csv", policy(ca_file=tls["ca"]))
+    assert fetched.body == CSV
+
+
+def test_a_certificate_for_another_name_is_refused(tls: dict[str, str]) -> None:
+    url = f"{tls['misnamed']}/ok.csv"
+    error = fetch_error(url, policy(ca_file=tls["ca"]))
+    assert_reported(error, SourceUnavailable, url, "TLS failure", "'localhost' doesn't match 'portail.example.fr'")
+
+
+def test_a_certificate_from_an_unknown_authority_is_refused(tls: dict[str, str]) -> None:
+    url = f"{tls['good']}/ok.csv"
+    error = fetch_error(url, policy())
+    assert_reported(error, SourceUnavailable, url, "TLS failure", "certificate verify failed")
 
 
 # --- Slow, failing and broken servers ---------------------------------------------------

@@ -116,6 +116,57 @@ def test_maps_a_package_with_extras_groups_and_resources():
     assert [(p.item, p.reason) for p in problems] == [("6b0f5a8e-0001 / Upload en cours", "resource has no url")]
 
 
+def test_maps_the_dcat_ap_scheming_fields_of_ckan_2_12():
+    # The shape of ckanext-dcat's dcat_ap_full.yaml schema, as the stack's CKANs serve it.
+    package = ckan_package(
+        "d1",
+        "Budget primitif",
+        theme=["http://publications.europa.eu/resource/authority/data-theme/GOVE"],
+        conforms_to=["https://schema.data.gouv.fr/scdl/budget/0.8.3/schema.json"],
+        frequency="http://publications.europa.eu/resource/authority/frequency/ANNUAL",
+        temporal_coverage=[{"start": "2024-01-01", "end": "2024-12-31"}],
+        spatial_coverage=[{"uri": "http://id.insee.fr/geo/commune/56034", "text": "Carnac"}],
+        resources=(
+            {
+                "id": "r1",
+                "name": "Budget 2024",
+                "url": "https://carnac.example.fr/budget",
+                "download_url": "https://carnac.example.fr/files/budget-2024.csv",
+                "format": "CSV",
+                "size": 4812,
+                "hash": "9f86d081",
+                "hash_algorithm": "http://spdx.org/rdf/terms#checksumAlgorithm_sha256",
+                "modified": "2025-01-19T00:00:00",
+                "last_modified": None,
+                "conforms_to": ["https://schema.data.gouv.fr/scdl/budget/0.8.3/schema.json"],
+            },
+        ),
+    )
+    with CkanPortal([package]) as portal:
+        [dataset] = ckan.list_datasets(portal.url, POLICY)
+    assert dataset.themes == ("http://publications.europa.eu/resource/authority/data-theme/GOVE",)
+    assert dataset.schema == "https://schema.data.gouv.fr/scdl/budget/0.8.3/schema.json"
+    assert dataset.frequency.endswith("/frequency/ANNUAL")
+    assert (dataset.temporal_start, dataset.temporal_end) == (date(2024, 1, 1), date(2024, 12, 31))
+    assert dataset.spatial == "http://id.insee.fr/geo/commune/56034"
+    [resource] = dataset.resources
+    assert resource.url == "https://carnac.example.fr/files/budget-2024.csv"
+    assert (resource.size, resource.checksum) == (4812, "sha256:9f86d081")
+    assert resource.last_modified == datetime(2025, 1, 19, tzinfo=UTC)
+    assert resource.schema == "https://schema.data.gouv.fr/scdl/budget/0.8.3/schema.json"
+
+
+def test_dcat_lists_kept_as_json_in_extras_are_read_too():
+    extras = [
+        {"key": "theme", "value": '["http://example.org/theme/eau"]'},
+        {"key": "spatial_coverage", "value": '[{"geom": {"type": "Point", "coordinates": [1, 2]}}]'},
+    ]
+    with CkanPortal([ckan_package("p", "T", extras=extras)]) as portal:
+        [dataset] = ckan.list_datasets(portal.url, POLICY)
+    assert dataset.themes == ("http://example.org/theme/eau",)
+    assert dataset.spatial == '{"coordinates": [1, 2], "type": "Point"}'
+
+
 def test_scheming_top_level_fields_win_over_extras():
     package = ckan_package("p", "T", frequency="weekly", extras=[{"key": "frequency", "value": "x"}])
     with CkanPortal([package]) as portal:
