@@ -96,6 +96,9 @@ def _constraint_checks(field: Field, cells: Cells) -> list[Check]:
                 "exclusiveMinimum": cells.value <= bound,
                 "exclusiveMaximum": cells.value >= bound,
             }[rule]
+            if field.type == "number":
+                # NaN compares with nothing: it is outside any bound (as in frictionless).
+                violation = violation | cells.value.is_nan()
             add(rule, violation, messages.bound(field, rule, limit))
     if field.type == "string":
         if field.min_length is not None:

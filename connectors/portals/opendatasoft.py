@@ -87,7 +87,7 @@ def refinements(*, publisher: str | None, themes: Sequence[str], tags: Sequence[
 def catalog_page(body: Any, url: str) -> Page:
     """An Explore v2.1 catalogue answer: `results` and `total_count`."""
     if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-        raise UnexpectedContent(f"{mask_url(url)}: not an Explore v2.1 catalogue (no results)")
+        raise UnexpectedContent(f"{mask_url(url)}: not an Explore v2.1 catalogue (no results)", url=mask_url(url))
     total = body.get("total_count")
     return Page(items=body["results"], total=total if isinstance(total, int) else None)
 
