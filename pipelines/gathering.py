@@ -13,19 +13,21 @@ import os
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from catalog.committee import Member, Source
 from catalog.naming import dataset_slug, resource_slug, slugify
+from connectors.deletions import DEFAULT_GRACE, Presence, reconcile
 from connectors.http import FetchError, FetchPolicy
 from connectors.landing import land_bytes, land_resource
 from connectors.objectstore import ObjectStore, object_key
 from connectors.portals import ckan, dcat, files, opendatasoft, udata
+from connectors.portals.listing import ListingProblem, ProblemSink
 from connectors.records import RemoteDataset, RemoteResource
 
-ARCHIVE_AFTER = timedelta(days=7)  # udata's grace period before archiving a vanished dataset
+ARCHIVE_AFTER = DEFAULT_GRACE  # 7 days, as udata
 
 
 @dataclass
@@ -72,8 +74,10 @@ def _host(url: str) -> str:
     return urlsplit(url).hostname or ""
 
 
-def list_source(store: ObjectStore, member: Member, source: Source) -> Iterable[RemoteDataset]:
-    """The datasets one source offers, as remote records."""
+def list_source(
+    store: ObjectStore, member: Member, source: Source, on_problem: ProblemSink
+) -> Iterable[RemoteDataset]:
+    """The datasets one source offers, as remote records; bad items go to `on_problem`."""
     policy = source_policy(source)
     match source.type:
         case "files":
@@ -81,13 +85,15 @@ def list_source(store: ObjectStore, member: Member, source: Source) -> Iterable[
         case "inbox":
             return _inbox_datasets(store, member.slug)
         case "ckan":
-            return ckan.list_datasets(source.url, policy, organization=source.organization, tags=source.tags)
+            return ckan.list_datasets(source.url, policy, organization=source.organization, tags=source.tags,
+                                      on_problem=on_problem)
         case "opendatasoft":
             return opendatasoft.list_datasets(source.url, policy, publisher=source.organization, tags=source.tags)
         case "udata":
-            return udata.list_datasets(source.url, policy, organization=source.organization, tags=source.tags)
+            return udata.list_datasets(source.url, policy, organization=source.organization, tags=source.tags,
+                                       on_problem=on_problem)
         case "dcat":
-            return dcat.list_datasets(source.url, policy)
+            return dcat.list_datasets(source.url, policy, on_problem=on_problem)
     raise ValueError(f"unknown source type {source.type!r}")
 
 
@@ -117,8 +123,11 @@ def gather_member(store: ObjectStore, member: Member, now: datetime | None = Non
 
     for index, source in enumerate(member.sources):
         where = source.url or f"{source.type} source #{index}"
+        def left_out(problem: ListingProblem) -> None:
+            report.failures.append(Failure("dataset", problem.source_url, f"{problem.item}: {problem.reason}", stamp))
+
         try:
-            remote_datasets = list(list_source(store, member, source))
+            remote_datasets = list(list_source(store, member, source, left_out))
         except Exception as exc:  # one source down never stops the member's other sources
             sources_listed_fully = False
             report.failures.append(Failure("source", where, _reason(exc), stamp))
@@ -129,10 +138,11 @@ def gather_member(store: ObjectStore, member: Member, now: datetime | None = Non
                 continue
             seen.add(slug)
             override = source.datasets.get(remote.remote_id)
-            entry = known.setdefault(slug, {"first_seen": stamp, "resources": {}})
+            entry = known.setdefault(slug, {"first_seen": stamp, "resources": {}, "status_since": stamp})
+            if entry.get("status") != "present":
+                entry["status_since"] = stamp
             entry.update(
-                remote=_remote_as_dict(remote), source=index, status="active",
-                last_seen=stamp, missing_since=None, errors=[],
+                remote=_remote_as_dict(remote), source=index, status="present", last_seen=stamp, errors=[],
                 override=override.model_dump(by_alias=True) if override else None,
             )
             for resource in remote.resources:
@@ -140,19 +150,16 @@ def gather_member(store: ObjectStore, member: Member, now: datetime | None = Non
     report.datasets = len(seen)
 
     # Vanished upstream: missing now, archived after the grace period, never deleted.
-    # Only judged when every source answered, or one outage would mark everything missing.
+    # Only judged on a complete listing, or one outage would mark everything missing.
     if sources_listed_fully:
-        for slug, entry in known.items():
-            if slug in seen or entry.get("status") == "archived":
-                continue
-            entry["missing_since"] = entry.get("missing_since") or stamp
-            missing_since = datetime.fromisoformat(entry["missing_since"])
-            if now - missing_since >= ARCHIVE_AFTER:
-                entry["status"] = "archived"
-                report.archived.append(slug)
-            else:
-                entry["status"] = "missing"
+        previous = {slug: _presence(entry) for slug, entry in known.items()}
+        for slug, presence in reconcile(previous, seen, now, ARCHIVE_AFTER).items():
+            entry = known[slug]
+            if presence.status == "missing" and entry["status"] != "missing":
                 report.missing.append(slug)
+            if presence.status == "archived" and entry["status"] != "archived":
+                report.archived.append(slug)
+            entry.update(status=presence.status, status_since=presence.since.isoformat(timespec="seconds"))
 
     manifest.update(gathered_at=stamp, failures=[f.as_dict() for f in report.failures])
     store.put_json(manifest_key(member.slug), manifest)
@@ -187,6 +194,14 @@ def _land_one(store, member, slug, resource: RemoteResource, source: Source, ent
         failure = Failure("resource", resource.url, _reason(exc), stamp)
         report.failures.append(failure)
         entry["errors"].append(failure.as_dict())
+
+
+def _presence(entry: dict) -> Presence:
+    return Presence(
+        status=entry.get("status", "present"),
+        since=datetime.fromisoformat(entry.get("status_since") or entry["first_seen"]),
+        last_seen=datetime.fromisoformat(entry["last_seen"]) if entry.get("last_seen") else None,
+    )
 
 
 def _reason(exc: Exception) -> str:

@@ -34,7 +34,7 @@ def pool_members(store: ObjectStore, members: list[str], table: PooledTable) -> 
     for member in members:
         manifest = store.get_json(manifest_key(member), default={"datasets": {}})
         for dataset, entry in sorted(manifest["datasets"].items()):
-            if entry.get("status") != "active" or (entry.get("override") or {}).get("pooled_as") != table.name:
+            if entry.get("status") != "present" or (entry.get("override") or {}).get("pooled_as") != table.name:
                 continue
             for resource in sorted(entry["resources"]):
                 report = store.get_json(staged_key(member, dataset, resource, "json"))

@@ -93,6 +93,6 @@ def member_report(member: str) -> dict:
         "datasets": {
             name: {"title": e["remote"]["title"], "status": e["status"], "errors": e.get("errors", [])}
             for name, e in manifest["datasets"].items()
-            if e.get("errors") or e.get("status") != "active"
+            if e.get("errors") or e.get("status") != "present"
         },
     }

@@ -45,7 +45,7 @@ def stage_member(store: ObjectStore, member: str, pseudonymisation_key: bytes) -
     manifest = store.get_json(manifest_key(member), default={"datasets": {}})
     result = MemberStaging(member=member)
     for dataset, entry in manifest["datasets"].items():
-        if entry.get("status") != "active":
+        if entry.get("status") != "present":
             continue
         override = entry.get("override") or {}
         for resource, landing in entry["resources"].items():

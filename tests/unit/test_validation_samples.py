@@ -110,7 +110,7 @@ def test_canteen_teledeclarations_conform_to_their_schema_read_as_text_or_typed(
         assert result.valid, result.errors.head().rows()
 
 
-def test_canteen_teledeclarations_with_a_broken_ratio_and_type_point_at_the_row():
+def test_canteen_teledeclarations_with_a_broken_ratio_and_year_point_at_the_rows():
     schema = load_schema(SAMPLES / "cantines_teledeclarations_schema.json")
     frame = read("cantines_teledeclarations_2021.csv", infer_schema=False)
     broken = frame.with_columns(
@@ -118,13 +118,10 @@ def test_canteen_teledeclarations_with_a_broken_ratio_and_type_point_at_the_row(
         .then(pl.lit("15,19%"))
         .otherwise(pl.col("teledeclaration_ratio_bio"))
         .alias("teledeclaration_ratio_bio"),
-        pl.when(pl.int_range(pl.len()) == 2000)
-        .then(pl.lit("simple"))
-        .otherwise(pl.col("teledeclaration_type"))
-        .alias("teledeclaration_type"),
+        pl.when(pl.int_range(pl.len()) == 2000).then(pl.lit("2021.0")).otherwise(pl.col("year")).alias("year"),
     )
     result = validate(broken, schema)
     assert result.errors.select("row", "column", "rule", "value").rows() == [
         (100, "teledeclaration_ratio_bio", "type", "15,19%"),
-        (2001, "teledeclaration_type", "enum", "simple"),
+        (2001, "year", "type", "2021.0"),
     ]

@@ -29,10 +29,11 @@ seaweedfs_pinned_version() {
   grep -Eo 'github\.com/seaweedfs/seaweedfs v[^ ]+' "$SEAWEEDFS_MODULE_DIR/go.mod" | head -n1 | cut -d' ' -f2
 }
 
-# The SeaweedFS module version recorded in the built binary's build info.
+# The SeaweedFS module version recorded in the built binary's build info (the weed
+# package's module is listed as `mod`, as the main package comes from it).
 seaweedfs_built_version() {
   go version -m "$BIN_DIR/weed" 2>/dev/null \
-    | awk '$1 == "dep" && $2 == "github.com/seaweedfs/seaweedfs" { print $3 }'
+    | awk '($1 == "mod" || $1 == "dep") && $2 == "github.com/seaweedfs/seaweedfs" { print $3; exit }'
 }
 
 seaweedfs_install() {
