@@ -214,6 +214,7 @@ def _with_params(url: str, params: dict[str, Any] | None) -> str:
 # --- Addresses the hub refuses ---------------------------------------------------------
 
 _ULA = ipaddress.ip_network("fc00::/7")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # a NAT64 gateway forwards to the last 32 bits
 _METADATA = ipaddress.ip_address("169.254.169.254")
 
 
@@ -222,6 +223,13 @@ def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | No
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         # Checked first: Python 3.11's flags misjudge some mapped addresses (gh-113171).
         return "an IPv4-mapped IPv6 address"
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.sixtofour
+        if address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        inner = _refusal(embedded) if embedded is not None else None
+        if inner is not None:
+            return f"an IPv6 address carrying {embedded}, {inner}"
     if address.is_loopback:
         return "a loopback address"
     if address.is_link_local:

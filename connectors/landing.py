@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from connectors.http import FetchPolicy, fetch
+from connectors.http import FetchPolicy, fetch, mask_url
 from connectors.objectstore import ObjectStore, extension_for, object_key
 
 
@@ -73,7 +73,7 @@ def land_resource(
         member=member,
         dataset=dataset,
         resource=resource,
-        source_url=url,
+        source_url=mask_url(url),  # provenance records may be shown: no tokens in them
         fetched_at=now,
         http_status=fetched.status,
         etag=fetched.etag,

@@ -1,20 +1,23 @@
 """From a grid of text cells to a typed table, and the account of what was changed.
 
-Each column's type is decided on a sample (its first rows), by counting how many cells
-every French writing reads: integers, decimal comma, dd/mm/yyyy dates... Then one pass
-over the whole file checks the decision (every non-null cell parses with the chosen
-reader; an integer column has no code with a leading zero further down) and counts what
-the report states; a column that fails the check is profiled again on all its rows. A
-column gets a type only when every non-null cell parses, so no value is silently lost.
+Each column's type is decided on a sample (its first rows) by counting how many cells
+each French writing reads: integers, decimal comma, dd/mm/yyyy dates... Then the whole
+column is checked: every non-null cell must parse with the chosen reader (so no value is
+silently lost), an integer column must hold no code with a leading zero further down. A
+column that fails is profiled again on all its rows. Only the cheap counts run on all
+rows: one parse per column, plus a second look at the few columns that need it.
 
-The passes are lazy queries: on a file scan they stream, so a file larger than memory
-goes through them the same way.
+Repeated header lines become empty rows, and rows left with no value are dropped.
+
+In memory, the typed columns are computed once and the checks read them. Streaming (a
+file larger than memory), the same checks are aggregates of a lazy scan, then the typed
+table is written by polars' streaming engine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -24,7 +27,10 @@ from connectors.tabular.names import column_names
 
 SAMPLE_ROWS = 10_000
 _MOJIBAKE_KEYS = list(MOJIBAKE)
-_DROP = "__tdh_drop"
+_HEADER = "__tdh_header"
+_TYPED = ("boolean", "integer", "number", "date", "datetime")
+
+Measures = Callable[[str], int]
 
 
 @dataclass(frozen=True)
@@ -39,10 +45,10 @@ class ColumnPlan:
     aware: bool = False
     from_datetimes: bool = False  # a date column written as datetimes at midnight
     identifier: str | None = None  # why a column of digits stays text
-    zero_width: int | None = None
+    zero_width: int | None = None  # width of the French code whose lost zeros are restored
     repair: bool = False
     keep_text: bool = False
-    unseen: bool = False  # no value in the sample: decide on all rows
+    unseen: bool = False  # no value in the sample: decided on all rows
 
 
 @dataclass
@@ -64,70 +70,148 @@ def normalise_grid(
     header_in_grid: bool,
     text_columns: Sequence[int] = (),
     streaming: bool = False,
+    double_encoding_possible: bool = True,
 ) -> Normalisation:
     """Type a frame of String columns named by position; `originals` are the header cells.
 
-    `header_in_grid`: the header row is the grid's first row (CSV and spreadsheets), so
-    it and its repetitions further down are dropped. `text_columns` (positions) are kept
-    as text whatever they hold (GeoJSON geometry).
+    `header_in_grid`: the header row is the grid's first row (CSV and spreadsheets); it
+    and its repetitions further down are dropped. `text_columns` (positions) stay text
+    whatever they hold (GeoJSON geometry). `double_encoding_possible` is false when the
+    file's bytes hold no sequence of double-encoded UTF-8, which spares looking for it.
     """
-    engine = "streaming" if streaming else "auto"
-    written = [(original or "").strip() for original in originals]
-    repaired = [repair_double_encoding(original) for original in written]
+    written = [original or "" for original in originals]
+    repaired = [repair_double_encoding(original.strip()) for original in written]
     names = column_names(repaired)
     frame = grid.rename(dict(zip(grid.collect_schema().names(), names, strict=True)))
+    if header_in_grid:
+        frame = frame.slice(1)
     is_header = _is_header(names, written) if header_in_grid else pl.lit(False)
-    is_empty = pl.all_horizontal(v.present(pl.col(name)).is_null() for name in names)
-    frame = frame.with_columns(is_header.alias("__header"), is_empty.alias("__empty"))
-    frame = frame.with_columns((pl.col("__header") | pl.col("__empty")).alias(_DROP))
-    kept = frame.filter(~pl.col(_DROP))
-
-    sample = kept.head(SAMPLE_ROWS).select(names).collect(engine=engine)
-    sample_profile = _collect_measures(sample.lazy(), {name: _profile(name) for name in names}, engine)
-    plans = [
-        _plan(name, original, _getter(sample_profile, name), keep_text=index in text_columns)
-        for index, (name, original) in enumerate(zip(names, repaired, strict=True))
-    ]
-
-    # One pass over all rows: check each plan and count what the report states.
-    masked = frame.with_columns(pl.when(~pl.col(_DROP)).then(pl.col(name)).alias(name) for name in names)
-    wanted = {plan.name: _checks(plan) for plan in plans}
-    totals = [pl.len().alias("rows"), pl.col("__header").sum().alias("headers")]
-    totals.append((pl.col("__empty") & ~pl.col("__header")).sum().alias("empty"))
-    measured = _collect_measures(masked, wanted, engine, totals, plans)
-    failed = {p.name for p in plans if not _confirmed(p, _getter(measured, p.name))}
-    if failed:
-        again = _collect_measures(masked, {name: _profile(name) for name in failed}, engine)
-        measured.update(again)
-        plans = [
-            _plan(p.name, p.original, _getter(again, p.name), keep_text=p.keep_text) if p.name in failed else p
-            for p in plans
-        ]
-
-    typed = kept.select(_apply(plan) for plan in plans)
-    columns = [{"name": p.name, "original": p.original, "type": "geojson" if p.keep_text else p.type} for p in plans]
-    changes = _table_changes(measured, header_in_grid, written, repaired, names)
-    for plan in plans:
-        changes += _column_changes(plan, _getter(measured, plan.name))
-    rows = measured["rows"] - measured["headers"] - measured["empty"]
-    return Normalisation(typed, columns, changes, rows)
+    run = _Run(names, repaired, tuple(text_columns), double_encoding_possible)
+    if streaming:
+        return run.streamed(frame, is_header, header_in_grid)
+    return run.in_memory(frame.collect(), is_header, header_in_grid)
 
 
 def _is_header(names: list[str], written: list[str]) -> pl.Expr:
-    named = [(name, original) for name, original in zip(names, written, strict=True) if original]
+    named = [(name, cell) for name, cell in zip(names, written, strict=True) if cell.strip()]
     if not named:
         return pl.lit(False)
-    return pl.all_horizontal((pl.col(name).str.strip_chars() == original).fill_null(False) for name, original in named)
+    return pl.all_horizontal((pl.col(name) == cell).fill_null(False) for name, cell in named)
 
 
-def _measures(name: str, plan: ColumnPlan | None = None) -> dict[str, Callable[[], pl.Expr]]:
+def _blank_headers(names: list[str], is_header: pl.Expr) -> list[pl.Expr]:
+    header = pl.col(_HEADER) if isinstance(is_header, str) else is_header
+    return [pl.when(~header).then(pl.col(name)).alias(name) for name in names]
+
+
+@dataclass
+class _Run:
+    names: list[str]
+    originals: list[str]
+    text_columns: tuple[int, ...]
+    double_encoding_possible: bool
+
+    def in_memory(self, raw: pl.DataFrame, is_header: pl.Expr, header_in_grid: bool):
+        headers = raw.select(is_header.sum()).item() if header_in_grid else 0
+        if headers:
+            raw = raw.with_columns(_blank_headers(self.names, is_header))
+        plans = self.sample_plans(raw.head(SAMPLE_ROWS))
+        typed = raw.select(_apply(plan) for plan in plans)
+        checks = {plan.name: _checks(plan, self.double_encoding_possible) for plan in plans}
+        measured = _collect(raw.lazy(), checks, plans, "auto", parsed=False)
+        for plan in plans:
+            if plan.type in _TYPED:
+                measured.update(_parsed_counts(plan.name, typed.get_column(plan.name)))
+        plans, retyped = self.confirm(raw.lazy(), plans, measured, "auto")
+        if retyped:
+            typed = typed.with_columns(raw.select(_apply(p) for p in plans if p.name in retyped))
+        empty_rows = typed.select(_all_null(plans)).to_series()
+        dropped = empty_rows.sum()
+        if dropped:
+            typed = typed.filter(~empty_rows)
+        return self.result(typed.lazy(), plans, measured, headers, dropped - headers)
+
+    def streamed(self, frame: pl.LazyFrame, is_header: pl.Expr, header_in_grid: bool):
+        frame = frame.with_columns(is_header.alias(_HEADER))
+        if header_in_grid:
+            frame = frame.with_columns(_blank_headers(self.names, _HEADER))
+        sample = frame.head(SAMPLE_ROWS).select(self.names).collect(engine="streaming")
+        plans = self.sample_plans(sample)
+        checks = {plan.name: _checks(plan, self.double_encoding_possible) for plan in plans}
+        totals = [pl.len().alias("rows"), pl.col(_HEADER).sum().alias("headers")]
+        totals.append(_all_null(plans).sum().alias("empty"))
+        measured = _collect(frame, checks, plans, "streaming", totals=totals)
+        plans, retyped = self.confirm(frame, plans, measured, "streaming")
+        if retyped:
+            measured["empty"] = frame.select(_all_null(plans).sum()).collect(engine="streaming").item()
+        typed = frame.select(_apply(plan) for plan in plans).filter(~_all_null(plans))
+        headers = measured["headers"]
+        result = self.result(typed, plans, measured, headers, measured["empty"] - headers)
+        result.rows = measured["rows"] - measured["empty"]
+        return result
+
+    def sample_plans(self, sample: pl.DataFrame) -> list[ColumnPlan]:
+        profiles = {name: _profile(name, self.double_encoding_possible) for name in self.names}
+        measured = _collect(sample.lazy(), profiles, (), "auto")
+        return [
+            _plan(name, original, _getter(measured, name), keep_text=index in self.text_columns)
+            for index, (name, original) in enumerate(zip(self.names, self.originals, strict=True))
+        ]
+
+    def confirm(
+        self, frame: pl.LazyFrame, plans: list[ColumnPlan], measured: dict, engine: str
+    ) -> tuple[list[ColumnPlan], set[str]]:
+        """Check the sample's plans on all rows; profile again the columns that fail."""
+        # A typed column with fewer parsed cells than cells: N/A markers and blanks, or
+        # a cell the reader cannot read? Counting the markers tells.
+        unclear = {p.name for p in plans if p.type in _TYPED and _parsed_short(p, measured)}
+        details = {name: ("values", "present") for name in unclear}
+        details.update(
+            {p.name: ("zeros",) for p in plans if p.zero_width and _zeros_lost(p, measured)}
+        )
+        if details:
+            measured.update(_collect(frame, details, (), engine))
+        failed = {p.name for p in plans if not _confirmed(p, _getter(measured, p.name))}
+        if not failed:
+            return plans, set()
+        possible = self.double_encoding_possible
+        measured.update(_collect(frame, {n: _profile(n, possible) for n in failed}, (), engine))
+        replanned = [
+            _plan(p.name, p.original, _getter(measured, p.name), keep_text=p.keep_text)
+            if p.name in failed
+            else p
+            for p in plans
+        ]
+        return replanned, failed
+
+    def result(
+        self, typed: pl.LazyFrame, plans: list[ColumnPlan], measured: dict, headers: int, empty: int
+    ) -> Normalisation:
+        columns = [
+            {"name": p.name, "original": p.original, "type": "geojson" if p.keep_text else p.type}
+            for p in plans
+        ]
+        changes = _table_changes(headers, empty, self.originals, self.names)
+        for plan in plans:
+            changes += _column_changes(plan, _getter(measured, plan.name))
+        rows = typed.select(pl.len()).collect().item() if isinstance(typed, pl.LazyFrame) else 0
+        return Normalisation(typed, columns, changes, rows)
+
+
+def _all_null(plans: list[ColumnPlan]) -> pl.Expr:
+    return pl.all_horizontal(_apply(plan).is_null() for plan in plans)
+
+
+def _measures(
+    name: str, plan: ColumnPlan | None = None, width: int | None = None
+) -> dict[str, Callable[[], pl.Expr]]:
     """Every count the profile and the checks can ask of a column, built on demand."""
     raw = pl.col(name)
     cell = v.present(raw)
     value = v.without_null_tokens(cell)
     digits = pl.when(value.str.contains(v.DIGITS)).then(value)
-    width = v.code_width(name)
     measures: dict[str, Callable[[], pl.Expr]] = {
+        "count": lambda: raw.count(),
         "values": lambda: value.count(),
         "present": lambda: cell.count(),
         "trimmed": lambda: (cell != raw).sum(),
@@ -137,56 +221,74 @@ def _measures(name: str, plan: ColumnPlan | None = None) -> dict[str, Callable[[
         "digits": lambda: digits.count(),
         "digits_min": lambda: digits.str.len_bytes().min(),
         "digits_max": lambda: digits.str.len_bytes().max(),
+        "shortest": lambda: cell.str.len_chars().min(),
         "fraction": lambda: value.str.contains(v.FRACTION).sum(),
         "boolean": lambda: v.as_boolean(value).count(),
-        "integer": lambda: v.as_integer(value, decimal_comma=False).count(),
-        "number": lambda: v.as_number(value, decimal_comma=False).count(),
-        "integer_comma": lambda: v.as_integer(value, decimal_comma=True).count(),
-        "number_comma": lambda: v.as_number(value, decimal_comma=True).count(),
         "percent": lambda: value.str.ends_with("%").sum(),
         "currency": lambda: value.str.ends_with("€").sum(),
-        "thousands": lambda: value.str.contains(v.THOUSANDS).sum(),
         "midnight": lambda: (v.as_datetime(value).dt.time() == pl.time(0)).sum(),
         "aware": lambda: v.as_datetime(value, ("iso_offset",), aware=True).count(),
     }
+    for decimal_comma, suffix in ((False, ""), (True, "_comma")):
+        measures["integer" + suffix] = lambda d=decimal_comma: v.as_integer(value, d).count()
+        measures["number" + suffix] = lambda d=decimal_comma: v.as_number(value, d).count()
+        measures["thousands" + suffix] = lambda d=decimal_comma: v.has_thousands_separator(
+            value, d
+        ).sum()
+    for writing in v.DATE_FORMATS:
+        measures[f"date_{writing}"] = lambda w=writing: v.as_date(value, (w,)).count()
+    for writing in ("iso", "french"):
+        measures[f"datetime_{writing}"] = lambda w=writing: v.as_datetime(value, (w,)).count()
     if width is not None:
         measures["zeros"] = lambda: (v.restore_zeros(cell, width) != cell).sum()
-    for writing in v.DATE_FORMATS:
-        measures[f"date_{writing}"] = lambda writing=writing: v.as_date(value, (writing,)).count()
-    for writing in ("iso", "french"):
-        measures[f"datetime_{writing}"] = lambda writing=writing: v.as_datetime(value, (writing,)).count()
     if plan is not None:
-        measures["parsed"] = lambda: _apply(plan).count()
+        parsed = _apply(plan)
+        measures["parsed"] = lambda: parsed.count()
+        measures["parsed_min"] = lambda: parsed.min()
+        measures["parsed_max"] = lambda: parsed.max()
     return measures
 
 
-def _profile(name: str) -> tuple[str, ...]:
-    """All the counts that decide a column's plan."""
-    return tuple(_measures(name))
+def _profile(name: str, double_encoding_possible: bool) -> tuple[str, ...]:
+    """The counts that decide a column's plan."""
+    skipped = {"count", "shortest"} | (set() if double_encoding_possible else {"mojibake"})
+    return tuple(key for key in _measures(name, width=v.code_width(name)) if key not in skipped)
 
 
-def _collect_measures(
+def _collect(
     frame: pl.LazyFrame,
     wanted: dict[str, Sequence[str]],
+    plans: Sequence[ColumnPlan],
     engine: str,
+    *,
     totals: Sequence[pl.Expr] = (),
-    plans: Sequence[ColumnPlan] = (),
+    parsed: bool = True,
 ) -> dict:
     by_name = {plan.name: plan for plan in plans}
     expressions = list(totals)
     for name, keys in wanted.items():
-        measures = _measures(name, by_name.get(name))
+        plan = by_name.get(name) if parsed else None
+        measures = _measures(name, plan, v.code_width(name))
         expressions += [measures[key]().alias(f"{name}\x00{key}") for key in keys]
+    if not expressions:
+        return {}
     return frame.select(expressions).collect(engine=engine).row(0, named=True)
 
 
-def _getter(measured: dict, name: str) -> Callable[[str], int]:
+def _parsed_counts(name: str, parsed: pl.Series) -> dict:
+    counts = {f"{name}\x00parsed": parsed.count()}
+    if parsed.dtype == pl.Int64:
+        counts |= {f"{name}\x00parsed_min": parsed.min(), f"{name}\x00parsed_max": parsed.max()}
+    return counts
+
+
+def _getter(measured: dict, name: str) -> Measures:
     return lambda key: measured.get(f"{name}\x00{key}") or 0
 
 
-def _plan(name: str, original: str, m: Callable[[str], int], *, keep_text: bool) -> ColumnPlan:
+def _plan(name: str, original: str, m: Measures, *, keep_text: bool) -> ColumnPlan:
     values = m("values")
-    common = {"name": name, "original": original}
+    common = {"name": name, "original": original, "repair": m("mojibake") > 0}
     identifier = _identifier_reason(name, m, values)
     if keep_text or values == 0 or identifier:
         width = v.code_width(name) if identifier else None
@@ -194,15 +296,14 @@ def _plan(name: str, original: str, m: Callable[[str], int], *, keep_text: bool)
             type="string",
             identifier=identifier,
             zero_width=width,
-            repair=m("mojibake") > 0,
             keep_text=keep_text,
             unseen=values == 0,
             **common,
         )
+    common["repair"] = False
     if m("boolean") == values:
         return ColumnPlan(type="boolean", **common)
-    for decimal_comma in (False, True):
-        suffix = "_comma" if decimal_comma else ""
+    for decimal_comma, suffix in ((False, ""), (True, "_comma")):
         if m("integer" + suffix) == values:
             return ColumnPlan(type="integer", decimal_comma=decimal_comma, **common)
         if m("number" + suffix) == values:
@@ -221,14 +322,14 @@ def _plan(name: str, original: str, m: Callable[[str], int], *, keep_text: bool)
         if m("midnight") == values:
             return ColumnPlan(type="date", formats=_met(datetimes), from_datetimes=True, **common)
         return ColumnPlan(type="datetime", formats=_met(datetimes), **common)
-    return ColumnPlan(type="string", repair=m("mojibake") > 0, **common)
+    return ColumnPlan(type="string", **(common | {"repair": m("mojibake") > 0}))
 
 
 def _met(counts: dict[str, int]) -> tuple[str, ...]:
     return tuple(writing for writing, count in counts.items() if count)
 
 
-def _identifier_reason(name: str, m: Callable[[str], int], values: int) -> str | None:
+def _identifier_reason(name: str, m: Measures, values: int) -> str | None:
     # A fraction such as 72.9 is never a code, whatever the column's name says.
     if v.identifier_by_name(name) and not m("fraction"):
         return "identifier by its name"
@@ -236,67 +337,76 @@ def _identifier_reason(name: str, m: Callable[[str], int], values: int) -> str |
         return "code with leading zeros"
     if m("corsica"):
         return "INSEE code of Corsica (2A/2B)"
-    if _fixed_width_digits(m, values):
+    same_width = m("digits_min") == m("digits_max") >= 9
+    if values >= 2 and m("digits") == values and same_width:
         return f"code of {m('digits_min')} digits"
     return None
 
 
-def _fixed_width_digits(m: Callable[[str], int], values: int) -> bool:
-    """Every value the same number of digits, 9 or more: SIREN, SIRET, references."""
-    same_width = m("digits_min") == m("digits_max") >= 9
-    return values >= 2 and m("digits") == values and same_width
-
-
-def _checks(plan: ColumnPlan) -> tuple[str, ...]:
-    """The counts that confirm a plan on all rows and feed the report."""
-    keys = ("values", "present", "trimmed")
+def _checks(plan: ColumnPlan, double_encoding_possible: bool) -> tuple[str, ...]:
+    """The counts that confirm a sample's plan on all rows and feed the report."""
     if plan.unseen:
-        return keys
+        return ("values",)
+    if plan.keep_text:
+        return ()
     if plan.type == "string":
-        keys += ("mojibake",)
-        if plan.identifier:
-            keys += ("fraction", "leading_zero", "corsica", "digits", "digits_min", "digits_max")
+        keys: tuple[str, ...] = ("trimmed",)
+        keys += ("mojibake",) if double_encoding_possible else ()
+        if plan.identifier and plan.identifier.startswith("code of"):
+            keys += ("values", "digits", "digits_min", "digits_max")
         if plan.zero_width:
-            keys += ("zeros",)
+            keys += ("shortest",)
         return keys
-    keys += ("parsed",)
-    if plan.type in ("integer", "number"):
-        keys += ("leading_zero", "digits", "digits_min", "digits_max")
-        keys += ("percent", "currency", "thousands")
-    if plan.type == "date":
-        keys += ("date_french",)
+    keys = ("count", "parsed")
+    suffix = "_comma" if plan.decimal_comma else ""
+    if plan.type == "integer":
+        keys += ("parsed_min", "parsed_max", "leading_zero", "thousands" + suffix, "currency")
+    if plan.type == "number":
+        keys += ("thousands" + suffix, "percent", "currency")
     if plan.from_datetimes:
         keys += ("midnight",)
-    if plan.aware:
-        keys += ("aware",)
     return keys
 
 
-def _confirmed(plan: ColumnPlan, m: Callable[[str], int]) -> bool:
-    values = m("values")
+def _parsed_short(plan: ColumnPlan, measured: dict) -> bool:
+    m = _getter(measured, plan.name)
+    return m("parsed") != m("count")
+
+
+def _zeros_lost(plan: ColumnPlan, measured: dict) -> bool:
+    shortest = _getter(measured, plan.name)("shortest")
+    return plan.zero_width is not None and 0 < shortest < plan.zero_width
+
+
+def _confirmed(plan: ColumnPlan, m: Measures) -> bool:
     if plan.unseen:
-        return values == 0
+        return m("values") == 0
     if plan.type == "string":
-        if plan.identifier is None or plan.keep_text:
-            return True
-        return _identifier_reason(plan.name, m, values) is not None
+        if plan.identifier and plan.identifier.startswith("code of"):
+            return _identifier_reason(plan.name, m, m("values")) is not None
+        return True
+    values = m("values") if m("parsed") != m("count") else m("count")
     if m("parsed") != values:
         return False
-    if plan.type in ("integer", "number") and _identifier_reason(plan.name, m, values):
-        return False
+    if plan.type == "integer":
+        low, high = m("parsed_min"), m("parsed_max")
+        fixed_width = low >= 0 and len(str(low)) == len(str(high)) >= 9 and values >= 2
+        if m("leading_zero") or fixed_width:
+            return False
     return not plan.from_datetimes or m("midnight") == values
 
 
 def _apply(plan: ColumnPlan) -> pl.Expr:
-    cell = v.present(pl.col(plan.name))
-    value = v.without_null_tokens(cell)
+    raw = pl.col(plan.name)
     if plan.type == "string":
-        text = cell
+        text = v.present(raw)
         if plan.repair:
             text = text.str.replace_many(MOJIBAKE)
         if plan.zero_width is not None:
             text = v.restore_zeros(text, plan.zero_width)
         return text.alias(plan.name)
+    # Typed readers return null for blanks and N/A markers: they parse no such cell.
+    value = raw.str.strip_chars()
     if plan.type == "boolean":
         expression = v.as_boolean(value)
     elif plan.type == "integer":
@@ -312,55 +422,50 @@ def _apply(plan: ColumnPlan) -> pl.Expr:
     return expression.alias(plan.name)
 
 
-def _column_changes(plan: ColumnPlan, m: Callable[[str], int]) -> list[dict]:
+def _column_changes(plan: ColumnPlan, m: Measures) -> list[dict]:
     name = plan.name
-    counted = [
-        ("trimmed", "trimmed", "spaces around the value removed"),
-        ("tokens", "null_markers", "N/A, -, NC and similar markers read as empty"),
-        ("repaired", "double_encoding_repaired", "double-encoded UTF-8 repaired ('Ã©' -> 'é')"),
-        ("zeros", "identifier_zeros_restored", f"leading zeros restored to {plan.zero_width}"),
-        ("thousands", "thousands_separator", "thousands separators removed"),
-        ("percent", "percent", "percentages read as fractions (88,14% -> 0.8814)"),
-        ("currency", "currency", "euro sign removed"),
-        ("date_french", "french_date", "dates written dd/mm/yyyy"),
-        ("aware", "datetime_utc", "times with an offset converted to UTC"),
-    ]
-    counts = {
-        "trimmed": m("trimmed"),
-        "tokens": m("present") - m("values") if plan.type != "string" else 0,
-        "repaired": m("mojibake") if plan.repair else 0,
-        "zeros": m("zeros") if plan.zero_width else 0,
-        "thousands": m("thousands") if plan.type in ("integer", "number") else 0,
-        "percent": m("percent") if plan.type == "number" else 0,
-        "currency": m("currency") if plan.type in ("integer", "number") else 0,
-        "date_french": m("date_french") if plan.type == "date" else 0,
-        "aware": m("aware") if plan.aware else 0,
-    }
-    changes = [change(kind, detail, name, counts[key]) for key, kind, detail in counted if counts[key]]
+    suffix = "_comma" if plan.decimal_comma else ""
+    numeric = plan.type in ("integer", "number")
+    counts = (
+        ("trimmed", "spaces around the value removed", m("trimmed")),
+        ("null_markers", "N/A, -, NC and similar markers read as empty", _markers(plan, m)),
+        ("double_encoding_repaired", "double-encoded UTF-8 repaired ('Ã©' -> 'é')", m("mojibake")),
+        ("identifier_zeros_restored", f"leading zeros restored ({plan.zero_width} characters)",
+         m("zeros") if plan.zero_width else 0),
+        ("thousands_separator", "thousands separators removed",
+         m("thousands" + suffix) if numeric else 0),
+        ("percent", "percentages read as fractions (88,14% -> 0.8814)",
+         m("percent") if plan.type == "number" else 0),
+        ("currency", "euro sign removed", m("currency") if numeric else 0),
+    )  # fmt: skip
+    changes = [change(kind, detail, name, count) for kind, detail, count in counts if count]
     if plan.decimal_comma:
         changes.append(change("decimal_comma", "decimal comma read as a point", name))
+    if any(writing.startswith("french") for writing in plan.formats):
+        changes.append(change("french_date", "dates written day first (dd/mm/yyyy)", name))
+    if plan.aware:
+        changes.append(change("datetime_utc", "times with an offset converted to UTC", name))
     if plan.from_datetimes:
         changes.append(change("midnight_as_date", "datetimes all at midnight read as dates", name))
-    if plan.identifier and m("digits") == m("values") > 0:
+    if plan.identifier:
         changes.append(change("identifier", f"kept as text ({plan.identifier})", name))
     return changes
 
 
-def _table_changes(
-    measured: dict, header_in_grid: bool, written: list[str], repaired: list[str], names: list[str]
-) -> list[dict]:
+def _markers(plan: ColumnPlan, m: Measures) -> int:
+    if plan.type not in _TYPED or m("parsed") == m("count"):
+        return 0
+    return m("present") - m("values")
+
+
+def _table_changes(headers: int, empty: int, originals: list[str], names: list[str]) -> list[dict]:
     changes: list[dict] = []
-    repeated = measured["headers"] - (1 if header_in_grid else 0)
-    if repeated > 0:
+    if headers:
         detail = "header line repeated in the data"
-        changes.append(change("repeated_header_dropped", detail, count=repeated))
-    if measured["empty"]:
-        changes.append(change("empty_rows_dropped", "rows with no value", count=measured["empty"]))
-    fixed = sum(1 for before, after in zip(written, repaired, strict=True) if before != after)
-    if fixed:
-        detail = "double-encoded UTF-8 repaired in the header"
-        changes.append(change("double_encoding_repaired", detail, count=fixed))
-    renamed = sum(1 for name, original in zip(names, repaired, strict=True) if name != original)
+        changes.append(change("repeated_header_dropped", detail, count=headers))
+    if empty:
+        changes.append(change("empty_rows_dropped", "rows with no value", count=empty))
+    renamed = sum(1 for name, original in zip(names, originals, strict=True) if name != original)
     if renamed:
         changes.append(change("columns_renamed", "column names in snake_case ASCII", count=renamed))
     return changes

@@ -36,8 +36,7 @@ _SUFFIX = r"(?:[ \u00a0\u202f]?(?:%|€))?"
 _EXPONENT = r"(?:[eE][-+]?\d+)?"
 DOT_NUMBER = rf"^-?(?:\d{{1,3}}(?:{_SPACE}\d{{3}})+|\d+)(?:\.\d+)?{_EXPONENT}{_SUFFIX}$"
 COMMA_NUMBER = rf"^-?(?:\d{{1,3}}(?:[ \u00a0\u202f.]\d{{3}})+|\d+)(?:,\d+)?{_EXPONENT}{_SUFFIX}$"
-THOUSANDS = r"\d[ \u00a0\u202f.]\d{3}(?:\D|$)"
-_INTEGER = r"^-?\d+$"
+_THOUSANDS_SEPARATORS = [" ", "\u00a0", "\u202f"]
 
 OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 LOCAL_TIME_ZONE = "Europe/Paris"
@@ -47,7 +46,7 @@ DATETIME_FORMATS = ("iso", "iso_offset", "french", "date")
 LEADING_ZERO = r"^0\d+$"
 CORSICA_INSEE = r"^2[AaBb]\d{3}$"
 DIGITS = r"^\d+$"
-FRACTION = r"^-?\d+[.,]\d*[1-9]\d*(?:\s?%)?$"
+FRACTION = r"^-?\d+[.,]\d*[1-9]\d*(?:[ \u00a0\u202f]?%)?$"
 
 
 def present(text: pl.Expr) -> pl.Expr:
@@ -150,10 +149,6 @@ def as_datetime(value: pl.Expr, formats: tuple[str, ...] = DATETIME_FORMATS, awa
 
 def _first(parsed: list[pl.Expr]) -> pl.Expr:
     return parsed[0] if len(parsed) == 1 else pl.coalesce(parsed)
-
-
-def has_offset(value: pl.Expr) -> pl.Expr:
-    return value.str.contains(OFFSET)
 
 
 def restore_zeros(value: pl.Expr, width: int) -> pl.Expr:

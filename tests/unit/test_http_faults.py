@@ -466,6 +466,8 @@ def test_redirects_to_loopback_and_metadata_are_refused(
         ("http://[::ffff:127.0.0.1]/", "an IPv4-mapped IPv6 address"),
         ("http://[::ffff:169.254.169.254]/", "an IPv4-mapped IPv6 address"),
         ("http://100.64.0.1/", "a reserved, non-public address"),
+        ("http://[64:ff9b::a9fe:a9fe]/", "carrying 169.254.169.254, a link-local address"),
+        ("http://[2002:7f00:1::]/", "carrying 127.0.0.1, a loopback address"),
     ],
 )
 def test_private_addresses_are_refused_unless_allow_listed(server: FaultServer, url: str, cause: str) -> None:
