@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 PYTHON := python3.11
 STACK := deploy/local/stack.sh
 # Every hub command runs with the stack's generated settings and a persistent Dagster home.
-HUB_ENV := set -a && . .stack/env && set +a && export DAGSTER_HOME=$(CURDIR)/.stack/dagster && mkdir -p $$DAGSTER_HOME &&
+HUB_ENV := set -a && . .stack/env && set +a && export DAGSTER_HOME=$(CURDIR)/.stack/dagster && mkdir -p $$DAGSTER_HOME && touch $$DAGSTER_HOME/dagster.yaml &&
 
 .PHONY: help setup up down status demo test lint ui bench
 help:

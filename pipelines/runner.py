@@ -20,17 +20,17 @@ class RunOutcome:
 def run_hub() -> RunOutcome:
     from pipelines.definitions import defs
 
-    job = defs().get_job_def("hub_job")
+    job = defs().resolve_job_def("hub_job")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(instance=instance, raise_on_error=False)
     outcome = RunOutcome(success=result.success, run_id=result.run_id)
     for event in result.get_asset_materialization_events():
-        materialization = event.asset_materialization
+        materialization = event.step_materialization_data.materialization
         outcome.metadata[materialization.asset_key.to_user_string()] = {
             k: v.value for k, v in materialization.metadata.items()
         }
-    for event in result.get_asset_check_evaluations():
-        outcome.checks[event.check_name] = event.passed
+    for evaluation in result.get_asset_check_evaluations():
+        outcome.checks[evaluation.check_name] = evaluation.passed
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
         outcome.error = "; ".join(

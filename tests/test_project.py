@@ -17,7 +17,7 @@ def test_definitions_load_with_the_whole_graph():
     dg.Definitions.validate_loadable(definitions)
     keys = {k.to_user_string() for k in definitions.resolve_asset_graph().get_all_asset_keys()}
     assert {"raw", "staged", "pooled/water_volumes", "warehouse/water_volumes", "catalog", "dashboards"} <= keys
-    assert definitions.get_job_def("hub_job") is not None
+    assert definitions.resolve_job_def("hub_job") is not None
     assert definitions.get_schedule_def("daily_gathering").execution_timezone == "Europe/Paris"
 
 

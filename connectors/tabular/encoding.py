@@ -128,3 +128,13 @@ _MOJIBAKE_PATTERN = re.compile("|".join(re.escape(key) for key in MOJIBAKE))
 def repair_double_encoding(text: str) -> str:
     """'RÃ©fÃ©rence' -> 'Référence'; text without such sequences is returned unchanged."""
     return _MOJIBAKE_PATTERN.sub(lambda match: MOJIBAKE[match.group()], text)
+
+
+# UTF-8 bytes of "Ã", "Â", "Å", "Æ", "Ë" or "â" followed by the first byte of a character
+# from the Latin-1 or Windows-1252 upper half: how every key of MOJIBAKE starts.
+_MOJIBAKE_BYTES = re.compile(rb"\xc3[\x82\x83\x85\x86\x8b\xa2][\xc2\xc5\xc6\xcb\xe2 ]")
+
+
+def might_be_double_encoded(utf8: bytes) -> bool:
+    """Cheap test on UTF-8 bytes: false means no cell needs looking at for repair."""
+    return _MOJIBAKE_BYTES.search(utf8) is not None

@@ -38,6 +38,7 @@ class Grid:
     details: dict = field(default_factory=dict)  # report keys of the format
     changes: list[dict] = field(default_factory=list)
     text_columns: tuple[int, ...] = ()
+    double_encoding_possible: bool = True
 
 
 def csv_grid(source: bytes | str, sample: str, encoding: Encoding, filename: str, *, complete: bool) -> Grid:

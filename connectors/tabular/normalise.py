@@ -25,7 +25,7 @@ from connectors.tabular import values as v
 from connectors.tabular.encoding import MOJIBAKE, repair_double_encoding
 from connectors.tabular.names import column_names
 
-SAMPLE_ROWS = 10_000
+SAMPLE_ROWS = 2_000
 _MOJIBAKE_KEYS = list(MOJIBAKE)
 _HEADER = "__tdh_header"
 _TYPED = ("boolean", "integer", "number", "date", "datetime")
@@ -86,7 +86,7 @@ def normalise_grid(
     if header_in_grid:
         frame = frame.slice(1)
     is_header = _is_header(names, written) if header_in_grid else pl.lit(False)
-    run = _Run(names, repaired, tuple(text_columns), double_encoding_possible)
+    run = _Run(names, written, repaired, tuple(text_columns), double_encoding_possible)
     if streaming:
         return run.streamed(frame, is_header, header_in_grid)
     return run.in_memory(frame.collect(), is_header, header_in_grid)
@@ -100,14 +100,14 @@ def _is_header(names: list[str], written: list[str]) -> pl.Expr:
 
 
 def _blank_headers(names: list[str], is_header: pl.Expr) -> list[pl.Expr]:
-    header = pl.col(_HEADER) if isinstance(is_header, str) else is_header
-    return [pl.when(~header).then(pl.col(name)).alias(name) for name in names]
+    return [pl.when(~is_header).then(pl.col(name)).alias(name) for name in names]
 
 
 @dataclass
 class _Run:
     names: list[str]
-    originals: list[str]
+    written: list[str]  # header cells as read
+    originals: list[str]  # header cells trimmed and repaired
     text_columns: tuple[int, ...]
     double_encoding_possible: bool
 
@@ -116,39 +116,45 @@ class _Run:
         if headers:
             raw = raw.with_columns(_blank_headers(self.names, is_header))
         plans = self.sample_plans(raw.head(SAMPLE_ROWS))
-        typed = raw.select(_apply(plan) for plan in plans)
-        checks = {plan.name: _checks(plan, self.double_encoding_possible) for plan in plans}
+        # The checks that need no parsing first; the parsed counts come from the typed table.
+        checks = {plan.name: tuple(key for key in self.checks(plan) if not key.startswith("parsed")) for plan in plans}
         measured = _collect(raw.lazy(), checks, plans, "auto", parsed=False)
+        plans = [_settle_zeros(plan, measured) for plan in plans]
+        typed = raw.select(_apply(plan) for plan in plans)
         for plan in plans:
             if plan.type in _TYPED:
                 measured.update(_parsed_counts(plan.name, typed.get_column(plan.name)))
         plans, retyped = self.confirm(raw.lazy(), plans, measured, "auto")
         if retyped:
             typed = typed.with_columns(raw.select(_apply(p) for p in plans if p.name in retyped))
-        empty_rows = typed.select(_all_null(plans)).to_series()
+        empty_rows = typed.select(_no_value()).to_series()
         dropped = empty_rows.sum()
         if dropped:
             typed = typed.filter(~empty_rows)
-        return self.result(typed.lazy(), plans, measured, headers, dropped - headers)
+        return self.result(typed.lazy(), typed.height, plans, measured, headers, dropped - headers)
 
     def streamed(self, frame: pl.LazyFrame, is_header: pl.Expr, header_in_grid: bool):
         frame = frame.with_columns(is_header.alias(_HEADER))
         if header_in_grid:
-            frame = frame.with_columns(_blank_headers(self.names, _HEADER))
+            frame = frame.with_columns(_blank_headers(self.names, pl.col(_HEADER)))
         sample = frame.head(SAMPLE_ROWS).select(self.names).collect(engine="streaming")
         plans = self.sample_plans(sample)
-        checks = {plan.name: _checks(plan, self.double_encoding_possible) for plan in plans}
         totals = [pl.len().alias("rows"), pl.col(_HEADER).sum().alias("headers")]
         totals.append(_all_null(plans).sum().alias("empty"))
+        checks = {plan.name: self.checks(plan) for plan in plans}
         measured = _collect(frame, checks, plans, "streaming", totals=totals)
+        plans = [_settle_zeros(plan, measured) for plan in plans]
         plans, retyped = self.confirm(frame, plans, measured, "streaming")
         if retyped:
-            measured["empty"] = frame.select(_all_null(plans).sum()).collect(engine="streaming").item()
-        typed = frame.select(_apply(plan) for plan in plans).filter(~_all_null(plans))
-        headers = measured["headers"]
-        result = self.result(typed, plans, measured, headers, measured["empty"] - headers)
-        result.rows = measured["rows"] - measured["empty"]
-        return result
+            empty = frame.select(_all_null(plans).sum()).collect(engine="streaming").item()
+            measured["empty"] = empty
+        typed = frame.select(_apply(plan) for plan in plans).filter(~_no_value())
+        headers, empty = measured["headers"], measured["empty"]
+        rows = measured["rows"] - empty
+        return self.result(typed, rows, plans, measured, headers, empty - headers)
+
+    def checks(self, plan: ColumnPlan) -> tuple[str, ...]:
+        return _checks(plan, self.double_encoding_possible)
 
     def sample_plans(self, sample: pl.DataFrame) -> list[ColumnPlan]:
         profiles = {name: _profile(name, self.double_encoding_possible) for name in self.names}
@@ -166,9 +172,7 @@ class _Run:
         # a cell the reader cannot read? Counting the markers tells.
         unclear = {p.name for p in plans if p.type in _TYPED and _parsed_short(p, measured)}
         details = {name: ("values", "present") for name in unclear}
-        details.update(
-            {p.name: ("zeros",) for p in plans if p.zero_width and _zeros_lost(p, measured)}
-        )
+        details.update({p.name: ("zeros",) for p in plans if p.zero_width})
         if details:
             measured.update(_collect(frame, details, (), engine))
         failed = {p.name for p in plans if not _confirmed(p, _getter(measured, p.name))}
@@ -177,68 +181,76 @@ class _Run:
         possible = self.double_encoding_possible
         measured.update(_collect(frame, {n: _profile(n, possible) for n in failed}, (), engine))
         replanned = [
-            _plan(p.name, p.original, _getter(measured, p.name), keep_text=p.keep_text)
-            if p.name in failed
-            else p
+            _plan(p.name, p.original, _getter(measured, p.name), keep_text=p.keep_text) if p.name in failed else p
             for p in plans
         ]
         return replanned, failed
 
     def result(
-        self, typed: pl.LazyFrame, plans: list[ColumnPlan], measured: dict, headers: int, empty: int
+        self,
+        typed: pl.LazyFrame,
+        rows: int,
+        plans: list[ColumnPlan],
+        measured: dict,
+        headers: int,
+        empty: int,
     ) -> Normalisation:
         columns = [
-            {"name": p.name, "original": p.original, "type": "geojson" if p.keep_text else p.type}
-            for p in plans
+            {"name": p.name, "original": p.original, "type": "geojson" if p.keep_text else p.type} for p in plans
         ]
-        changes = _table_changes(headers, empty, self.originals, self.names)
+        changes = _table_changes(headers, empty, self.written, self.originals, self.names)
         for plan in plans:
             changes += _column_changes(plan, _getter(measured, plan.name))
-        rows = typed.select(pl.len()).collect().item() if isinstance(typed, pl.LazyFrame) else 0
         return Normalisation(typed, columns, changes, rows)
 
 
 def _all_null(plans: list[ColumnPlan]) -> pl.Expr:
+    """On the text cells: the row has no value once typed."""
     return pl.all_horizontal(_apply(plan).is_null() for plan in plans)
 
 
-def _measures(
-    name: str, plan: ColumnPlan | None = None, width: int | None = None
-) -> dict[str, Callable[[], pl.Expr]]:
-    """Every count the profile and the checks can ask of a column, built on demand."""
+def _no_value() -> pl.Expr:
+    """On the typed table: the row has no value."""
+    return pl.all_horizontal(pl.all().is_null())
+
+
+def _measures(name: str, plan: ColumnPlan | None = None, width: int | None = None) -> dict[str, Callable[[], pl.Expr]]:
+    """Every count the profile and the checks can ask of a column, built on demand.
+
+    The readers and patterns take the trimmed text: blanks and N/A markers match none
+    of them, so only `values` needs the markers removed.
+    """
     raw = pl.col(name)
+    text = raw.str.strip_chars()
     cell = v.present(raw)
-    value = v.without_null_tokens(cell)
-    digits = pl.when(value.str.contains(v.DIGITS)).then(value)
+    digits = pl.when(text.str.contains(v.DIGITS)).then(text)
     measures: dict[str, Callable[[], pl.Expr]] = {
         "count": lambda: raw.count(),
-        "values": lambda: value.count(),
+        "values": lambda: v.without_null_tokens(cell).count(),
         "present": lambda: cell.count(),
         "trimmed": lambda: (cell != raw).sum(),
         "mojibake": lambda: raw.str.contains_any(_MOJIBAKE_KEYS).sum(),
-        "leading_zero": lambda: value.str.contains(v.LEADING_ZERO).sum(),
-        "corsica": lambda: value.str.contains(v.CORSICA_INSEE).sum(),
+        "leading_zero": lambda: text.str.contains(v.LEADING_ZERO).sum(),
+        "corsica": lambda: text.str.contains(v.CORSICA_INSEE).sum(),
         "digits": lambda: digits.count(),
         "digits_min": lambda: digits.str.len_bytes().min(),
         "digits_max": lambda: digits.str.len_bytes().max(),
         "shortest": lambda: cell.str.len_chars().min(),
-        "fraction": lambda: value.str.contains(v.FRACTION).sum(),
-        "boolean": lambda: v.as_boolean(value).count(),
-        "percent": lambda: value.str.ends_with("%").sum(),
-        "currency": lambda: value.str.ends_with("€").sum(),
-        "midnight": lambda: (v.as_datetime(value).dt.time() == pl.time(0)).sum(),
-        "aware": lambda: v.as_datetime(value, ("iso_offset",), aware=True).count(),
+        "fraction": lambda: text.str.contains(v.FRACTION).sum(),
+        "boolean": lambda: v.as_boolean(text).count(),
+        "percent": lambda: text.str.ends_with("%").sum(),
+        "currency": lambda: text.str.ends_with("€").sum(),
+        "midnight": lambda: (v.as_datetime(text).dt.time() == pl.time(0)).sum(),
+        "aware": lambda: v.as_datetime(text, ("iso_offset",), aware=True).count(),
     }
-    for decimal_comma, suffix in ((False, ""), (True, "_comma")):
-        measures["integer" + suffix] = lambda d=decimal_comma: v.as_integer(value, d).count()
-        measures["number" + suffix] = lambda d=decimal_comma: v.as_number(value, d).count()
-        measures["thousands" + suffix] = lambda d=decimal_comma: v.has_thousands_separator(
-            value, d
-        ).sum()
+    for comma, suffix in ((False, ""), (True, "_comma")):
+        measures["integer" + suffix] = lambda c=comma: v.as_integer(text, c).count()
+        measures["number" + suffix] = lambda c=comma: v.as_number(text, c).count()
+        measures["thousands" + suffix] = lambda c=comma: v.has_thousands_separator(text, c).sum()
     for writing in v.DATE_FORMATS:
-        measures[f"date_{writing}"] = lambda w=writing: v.as_date(value, (w,)).count()
+        measures[f"date_{writing}"] = lambda w=writing: v.as_date(text, (w,)).count()
     for writing in ("iso", "french"):
-        measures[f"datetime_{writing}"] = lambda w=writing: v.as_datetime(value, (w,)).count()
+        measures[f"datetime_{writing}"] = lambda w=writing: v.as_datetime(text, (w,)).count()
     if width is not None:
         measures["zeros"] = lambda: (v.restore_zeros(cell, width) != cell).sum()
     if plan is not None:
@@ -292,9 +304,11 @@ def _plan(name: str, original: str, m: Measures, *, keep_text: bool) -> ColumnPl
     identifier = _identifier_reason(name, m, values)
     if keep_text or values == 0 or identifier:
         width = v.code_width(name) if identifier else None
+        # Said in the report only where it matters: digits that would have been numbers.
+        numeric = values in (m("integer"), m("number"))
         return ColumnPlan(
             type="string",
-            identifier=identifier,
+            identifier=identifier if numeric else None,
             zero_width=width,
             keep_text=keep_text,
             unseen=values == 0,
@@ -373,9 +387,12 @@ def _parsed_short(plan: ColumnPlan, measured: dict) -> bool:
     return m("parsed") != m("count")
 
 
-def _zeros_lost(plan: ColumnPlan, measured: dict) -> bool:
+def _settle_zeros(plan: ColumnPlan, measured: dict) -> ColumnPlan:
+    """No restoring of leading zeros where no code is shorter than its width."""
     shortest = _getter(measured, plan.name)("shortest")
-    return plan.zero_width is not None and 0 < shortest < plan.zero_width
+    if plan.zero_width is None or 0 < shortest < plan.zero_width:
+        return plan
+    return replace(plan, zero_width=None)
 
 
 def _confirmed(plan: ColumnPlan, m: Measures) -> bool:
@@ -458,8 +475,12 @@ def _markers(plan: ColumnPlan, m: Measures) -> int:
     return m("present") - m("values")
 
 
-def _table_changes(headers: int, empty: int, originals: list[str], names: list[str]) -> list[dict]:
+def _table_changes(headers: int, empty: int, written: list[str], originals: list[str], names: list[str]) -> list[dict]:
     changes: list[dict] = []
+    repaired = sum(1 for before, after in zip(written, originals, strict=True) if before.strip() != after)
+    if repaired:
+        detail = "double-encoded UTF-8 repaired in the header"
+        changes.append(change("double_encoding_repaired", detail, count=repaired))
     if headers:
         detail = "header line repeated in the data"
         changes.append(change("repeated_header_dropped", detail, count=headers))

@@ -12,7 +12,7 @@ import zipfile
 
 import polars as pl
 
-from connectors.tabular.encoding import decode
+from connectors.tabular.encoding import decode, might_be_double_encoded
 from connectors.tabular.errors import UnreadableFile
 from connectors.tabular.grids import SNIFF_CHARACTERS, Grid, csv_grid, json_grid, spreadsheet_grid
 from connectors.tabular.names import column_names
@@ -49,14 +49,15 @@ def read_table(data: bytes, filename: str, *, declared_format: str | None = None
         if not text.strip():
             raise UnreadableFile(filename, "empty file")
         _refuse_markup(text, filename)
+        utf8 = data if encoding.codec == "utf-8" else text.encode("utf-8")
         if format_ == "json":
             grid, format_ = json_grid(text, filename)
         else:
-            utf8 = data if encoding.codec == "utf-8" else text.encode("utf-8")
             sample = text[:SNIFF_CHARACTERS]
             complete = len(sample) == len(text)
             grid = csv_grid(utf8, sample, encoding, filename, complete=complete)
         grid.details["encoding"] = encoding.name
+        grid.double_encoding_possible = might_be_double_encoded(utf8)
         table = _from_grid(grid, format_, filename)
     declared = _DECLARED.get((declared_format or "").strip().lower())
     table.report["declared_format"] = declared_format
@@ -114,6 +115,7 @@ def _from_grid(grid: Grid, format_: str, filename: str) -> NormalisedTable:
             grid.originals,
             header_in_grid=grid.header_in_grid,
             text_columns=grid.text_columns,
+            double_encoding_possible=grid.double_encoding_possible,
         )
         frame = normalisation.frame.collect()
     except pl.exceptions.ComputeError as error:

@@ -14,7 +14,12 @@ from pathlib import Path
 
 import polars as pl
 
-from connectors.tabular.encoding import Encoding, check_text, detect_encoding
+from connectors.tabular.encoding import (
+    Encoding,
+    check_text,
+    detect_encoding,
+    might_be_double_encoded,
+)
 from connectors.tabular.errors import UnreadableFile
 from connectors.tabular.grids import SNIFF_CHARACTERS, csv_grid
 from connectors.tabular.normalise import normalise_grid
@@ -69,11 +74,15 @@ def normalise_csv_file(
     sample = codecs.getincrementaldecoder(encoding.codec)(errors="replace").decode(head, complete)
     check_text(sample, filename)
     with tempfile.TemporaryDirectory(dir=path_out.parent, prefix=".normalise-") as work:
-        utf8, encoding = _as_utf8(path_in, Path(work) / "utf8.csv", encoding, filename, chunk_bytes)
+        utf8, encoding, suspect = _as_utf8(path_in, Path(work) / "utf8.csv", encoding, filename, chunk_bytes)
         grid = csv_grid(str(utf8), sample[:SNIFF_CHARACTERS], encoding, filename, complete=complete)
         try:
             normalisation = normalise_grid(
-                grid.frame, grid.originals, header_in_grid=grid.header_in_grid, streaming=True
+                grid.frame,
+                grid.originals,
+                header_in_grid=grid.header_in_grid,
+                streaming=True,
+                double_encoding_possible=suspect,
             )
             report = {
                 "format": "csv",
@@ -91,42 +100,50 @@ def normalise_csv_file(
 
 def _as_utf8(
     path_in: Path, path_utf8: Path, encoding: Encoding, filename: str, chunk_bytes: int
-) -> tuple[Path, Encoding]:
-    """The file itself when it is UTF-8 throughout, else a UTF-8 copy.
+) -> tuple[Path, Encoding, bool]:
+    """The file itself when it is UTF-8 throughout, else a UTF-8 copy; and whether its
+    text might hold double-encoded UTF-8.
 
     The encoding was guessed from the head of the file; a Windows-1252 byte further down
     means the whole file is Windows-1252 (UTF-8 files are not that mixed), so the copy is
     made again from the start.
     """
     if encoding.codec in _UTF8_CODECS:
-        if _valid_utf8(path_in, chunk_bytes):
-            return path_in, encoding
+        suspect = _utf8_suspect(path_in, chunk_bytes)
+        if suspect is not None:
+            return path_in, encoding, suspect
         encoding = Encoding("windows-1252", "cp1252")
-    _transcode(path_in, path_utf8, encoding, filename, chunk_bytes)
-    return path_utf8, encoding
+    suspect = _transcode(path_in, path_utf8, encoding, filename, chunk_bytes)
+    return path_utf8, encoding, suspect
 
 
-def _valid_utf8(path: Path, chunk_bytes: int) -> bool:
+def _utf8_suspect(path: Path, chunk_bytes: int) -> bool | None:
+    """None when the file is not valid UTF-8, else whether it might be double-encoded."""
     decoder = codecs.getincrementaldecoder("utf-8")()
+    suspect = False
     with path.open("rb") as file:
         try:
             while chunk := file.read(chunk_bytes):
                 decoder.decode(chunk)
+                suspect = suspect or might_be_double_encoded(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return False
-    return True
+            return None
+    return suspect
 
 
-def _transcode(path_in: Path, path_out: Path, encoding: Encoding, filename: str, chunk_bytes: int) -> None:
+def _transcode(path_in: Path, path_out: Path, encoding: Encoding, filename: str, chunk_bytes: int) -> bool:
     decoder = codecs.getincrementaldecoder(encoding.codec)()
-    offset = 0
+    offset, suspect = 0, False
     with path_in.open("rb") as source, path_out.open("wb") as target:
         try:
             while chunk := source.read(chunk_bytes):
-                target.write(decoder.decode(chunk).encode("utf-8"))
+                utf8 = decoder.decode(chunk).encode("utf-8")
+                suspect = suspect or might_be_double_encoded(utf8)
+                target.write(utf8)
                 offset += len(chunk)
             target.write(decoder.decode(b"", final=True).encode("utf-8"))
         except UnicodeDecodeError as error:
             position = offset + error.start
             raise UnreadableFile(filename, f"not valid {encoding.name} at byte {position}") from None
+    return suspect

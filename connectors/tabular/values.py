@@ -38,7 +38,6 @@ DOT_NUMBER = rf"^-?(?:\d{{1,3}}(?:{_SPACE}\d{{3}})+|\d+)(?:\.\d+)?{_EXPONENT}{_S
 COMMA_NUMBER = rf"^-?(?:\d{{1,3}}(?:[ \u00a0\u202f.]\d{{3}})+|\d+)(?:,\d+)?{_EXPONENT}{_SUFFIX}$"
 _THOUSANDS_SEPARATORS = [" ", "\u00a0", "\u202f"]
 
-OFFSET = r"(?:Z|[+-]\d{2}:?\d{2})$"
 LOCAL_TIME_ZONE = "Europe/Paris"
 DATE_FORMATS = ("iso", "french", "french_dash", "french_dot")
 DATETIME_FORMATS = ("iso", "iso_offset", "french", "date")
@@ -86,11 +85,14 @@ def as_number(value: pl.Expr, decimal_comma: bool) -> pl.Expr:
 
 
 def as_integer(value: pl.Expr, decimal_comma: bool) -> pl.Expr:
-    text = _number_text(value, decimal_comma)
-    written_as_integer = (
-        value.str.contains(_pattern(decimal_comma)) & ~value.str.ends_with("%") & text.str.contains(_INTEGER)
-    )
-    return pl.when(written_as_integer).then(text.cast(pl.Int64, strict=False))
+    """Integer, written without decimals (a percentage is a fraction, never an integer)."""
+    written = value.str.contains(_pattern(decimal_comma)) & ~value.str.ends_with("%")
+    return pl.when(written).then(_number_text(value, decimal_comma).cast(pl.Int64, strict=False))
+
+
+def has_thousands_separator(value: pl.Expr, decimal_comma: bool) -> pl.Expr:
+    separators = _THOUSANDS_SEPARATORS + (["."] if decimal_comma else [])
+    return value.str.contains_any(separators)
 
 
 _DATE_PATTERNS = {
@@ -103,9 +105,7 @@ _DATE_PATTERNS = {
 
 def as_date(value: pl.Expr, formats: tuple[str, ...] = DATE_FORMATS) -> pl.Expr:
     """Date from the given writings: iso (2021-05-10), french (10/05/2021, 10-05-2021...)."""
-    return _first(
-        [value.str.strptime(pl.Date, _DATE_PATTERNS[name], strict=False) for name in formats]
-    )
+    return _first([value.str.strptime(pl.Date, _DATE_PATTERNS[name], strict=False) for name in formats])
 
 
 def _iso_datetime_text(value: pl.Expr) -> pl.Expr:

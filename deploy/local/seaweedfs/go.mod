@@ -1,8 +1,10 @@
 // Pins the SeaweedFS server of the local stack (S3-compatible object store).
 // SeaweedFS's own go.mod has replace directives, so `go install ...@version` is refused:
-// this wrapper requires it at a fixed pseudo-version and repeats its replace lines.
-// Build (done by deploy/local/services/seaweedfs.sh):
+// this wrapper requires it at a fixed pseudo-version and repeats its replace lines;
+// tools.go keeps the weed command in the module graph so go.sum checksums all of it.
+// Built by deploy/local/services/seaweedfs.sh (GOMODCACHE/GOCACHE under .stack/go):
 //   CGO_ENABLED=0 go build -o $BIN_DIR/weed github.com/seaweedfs/seaweedfs/weed
+// To move the pin: change the version here, copy upstream's replace lines, `go mod tidy`.
 module territorial-data-hub/deploy/local/seaweedfs
 
 go 1.26.6
