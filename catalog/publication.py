@@ -93,6 +93,8 @@ def plan(desired: Iterable[DesiredDataset], published: dict[str, dict], archive:
 
 def _metadata_differs(dataset: DesiredDataset, current: dict) -> bool:
     for key, value in dataset.fields.items():
+        if key == "owner_org":
+            continue  # CKAN answers the organization's id; compared by name below
         if key in OWNED_FIELDS and _normal(current.get(key)) != _normal(value):
             return True
     if key_org := dataset.fields.get("owner_org"):

@@ -33,6 +33,7 @@ class Landing:
     key: str  # raw object key
     format: str
     changed: bool  # False when the bytes are the ones already landed
+    name: str | None = None  # the resource's file name or title at the source
 
     def as_record(self) -> dict:
         return asdict(self)
@@ -56,6 +57,7 @@ def land_resource(
     fmt: str,
     policy: FetchPolicy,
     previous: dict | None = None,
+    name: str | None = None,
 ) -> Landing:
     """Fetch `url` (conditionally when a previous landing is known) and land it."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -66,7 +68,8 @@ def land_resource(
         last_modified=(previous or {}).get("last_modified"),
     )
     if fetched.not_modified and previous:
-        return Landing(**{**previous, "fetched_at": now, "http_status": 304, "changed": False})
+        kept = {k: previous.get(k) for k in Landing.__dataclass_fields__}
+        return Landing(**{**kept, "fetched_at": now, "http_status": 304, "changed": False, "name": name})
     key, digest, _ = land_bytes(store, member, fetched.body, fmt)
     changed = not previous or previous.get("sha256") != digest
     return Landing(
@@ -83,4 +86,5 @@ def land_resource(
         key=key,
         format=fmt,
         changed=changed,
+        name=name,
     )

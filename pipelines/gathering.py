@@ -179,12 +179,12 @@ def _land_one(store, member, slug, resource: RemoteResource, source: Source, ent
                       "source_url": resource.url, "fetched_at": stamp, "http_status": 200,
                       "etag": resource.checksum, "last_modified": None, "size": len(data),
                       "sha256": digest, "key": raw_key, "format": resource.format,
-                      "changed": changed}
+                      "changed": changed, "name": resource.name}
         else:
             record = land_resource(store, member=member, dataset=slug, resource=rslug,
                                    url=resource.url, fmt=resource.format,
-                                   policy=source_policy(source), previous=previous).as_record()
-        record["name"] = resource.name
+                                   policy=source_policy(source), previous=previous,
+                                   name=resource.name).as_record()
         entry["resources"][rslug] = record
         if record["changed"]:
             report.landed += 1

@@ -30,8 +30,6 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _WINDOWS_1252_ONLY = re.compile(rb"[\x80-\x9f]")
-# Bytes Windows-1252 leaves undefined: a file holding them is in some other encoding.
-_UNDEFINED_IN_WINDOWS_1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 # Control characters other than tab, line feed, form feed and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
@@ -58,11 +56,15 @@ def detect_encoding(sample: bytes, filename: str, *, complete: bool = True) -> E
         pass
     else:
         return Encoding("utf-8", "utf-8")
-    if _UNDEFINED_IN_WINDOWS_1252.search(sample):
+    try:
+        sample.decode("cp1252")
+    except UnicodeDecodeError:
+        # A byte Windows-1252 leaves undefined: some other single-byte encoding.
         return _best_guess(sample, filename)
     if _WINDOWS_1252_ONLY.search(sample):
         return Encoding("windows-1252", "cp1252")
-    return Encoding("iso-8859-1", "latin-1")
+    # Without bytes 0x80-0x9F both decode the same; cp1252 also for the streamed rest.
+    return Encoding("iso-8859-1", "cp1252")
 
 
 def _utf16_without_bom(sample: bytes, filename: str) -> Encoding:
