@@ -36,15 +36,19 @@ LA_POSTE_SIREN = 356000000
 LA_POSTE_HEAD_OFFICE = 35600000000048
 
 
-def _digit(number: pl.Series, position_from_right: int) -> pl.Series:
-    return (number // (10**position_from_right)) % 10
+def _digits(number: pl.Series, width: int) -> list[pl.Series]:
+    """The `width` decimal digits of each integer, units first."""
+    digits = []
+    for _ in range(width):
+        # Small integers keep the following additions cheap: a Luhn sum stays below 255.
+        digits.append((number % 10).cast(pl.UInt8))
+        number = number // 10
+    return digits
 
 
-def _luhn_sum(number: pl.Series, width: int) -> pl.Series:
-    """Luhn sum of unsigned integers holding at most `width` digits."""
-    total = _digit(number, 0)
-    for position in range(1, width):
-        digit = _digit(number, position)
+def _luhn_sum(digits_units_first: list[pl.Series]) -> pl.Series:
+    total = digits_units_first[0]
+    for position, digit in enumerate(digits_units_first[1:], start=1):
         if position % 2 == 1:
             # Luhn doubles every second digit and subtracts 9 when the double exceeds 9.
             digit = digit * 2 - (digit // 5) * 9
@@ -70,7 +74,7 @@ def _compact(value: pl.Expr) -> pl.Expr:
 
 def luhn_valid(digits: pl.Expr, width: int = 19) -> pl.Expr:
     """True when the ASCII-digit string (at most `width` <= 19 digits) passes Luhn."""
-    return _on_number(digits, lambda number: _luhn_sum(number, width) % 10 == 0)
+    return _on_number(digits, lambda number: _luhn_sum(_digits(number, width)) % 10 == 0)
 
 
 def siren_valid(value: pl.Expr) -> pl.Expr:
@@ -79,13 +83,13 @@ def siren_valid(value: pl.Expr) -> pl.Expr:
 
 
 def _siret_key_ok(number: pl.Series) -> pl.Series:
-    siren = number // 100_000
-    la_poste = (siren == LA_POSTE_SIREN) & (number != LA_POSTE_HEAD_OFFICE)
-    digit_sum = _digit(number, 0)
-    for position in range(1, 14):
-        digit_sum = digit_sum + _digit(number, position)
-    siret_ok = (_luhn_sum(number, 14) % 10 == 0) & ~la_poste | (digit_sum % 5 == 0) & la_poste
-    return siret_ok & (_luhn_sum(siren, 9) % 10 == 0)
+    digits = _digits(number, 14)  # the SIREN is the 9 leftmost: digits[5:]
+    la_poste = (number // 100_000 == LA_POSTE_SIREN) & (number != LA_POSTE_HEAD_OFFICE)
+    digit_sum = digits[0]
+    for digit in digits[1:]:
+        digit_sum = digit_sum + digit
+    siret_ok = (_luhn_sum(digits) % 10 == 0) & ~la_poste | (digit_sum % 5 == 0) & la_poste
+    return siret_ok & (_luhn_sum(digits[5:]) % 10 == 0)
 
 
 def siret_valid(value: pl.Expr) -> pl.Expr:

@@ -50,7 +50,7 @@ def validate(frame: pl.DataFrame, schema: TableSchema) -> ValidationResult:
             message = messages.extra_column(column, schema.name)
             issues.append(HeaderIssue(column, "extra-column", message))
 
-    cells: dict[str, Cells] = {
+    parsed = {
         name: read_cells(
             schema.get_field(name),
             column,
@@ -59,6 +59,7 @@ def validate(frame: pl.DataFrame, schema: TableSchema) -> ValidationResult:
         )
         for name, column in columns.items()
     }
+    prepared, cells = _materialise(frame, parsed)
     checks: list[Check] = []
     for field in schema.fields:
         if field.name in cells:
@@ -74,7 +75,7 @@ def validate(frame: pl.DataFrame, schema: TableSchema) -> ValidationResult:
             (issues if isinstance(item, HeaderIssue) else checks).append(item)
 
     positions = {name: index for index, name in enumerate(schema.field_names)}
-    row_errors = _row_errors(frame, checks, cells, positions)
+    row_errors = _row_errors(prepared, checks, cells, positions)
     errors = pl.concat([_header_errors(issues), row_errors], how="vertical")
     return ValidationResult(
         schema_name=schema.name,
@@ -149,10 +150,27 @@ def _header_errors(issues: list[HeaderIssue]) -> pl.DataFrame:
     )
 
 
+def _materialise(frame: pl.DataFrame, parsed: dict[str, Cells]) -> tuple[pl.DataFrame, dict[str, Cells]]:
+    """Parse every field once into columns, and give the checks cells that read them.
+
+    Checks share the parsed cells (a number's value serves its type, bounds and
+    custom checks); polars would otherwise parse the text again in each check.
+    """
+    expressions: list[pl.Expr] = []
+    cells: dict[str, Cells] = {}
+    for index, (name, cell) in enumerate(parsed.items()):
+        parts = {"text": cell.text, "missing": cell.missing, "type_ok": cell.type_ok, "value": cell.value}
+        columns = {part: f"__{part}_{index}" for part in parts}
+        expressions.extend(expr.alias(columns[part]) for part, expr in parts.items())
+        cells[name] = Cells(**{part: pl.col(column) for part, column in columns.items()})
+    prepared = frame.lazy().with_row_index(ROW, offset=1).select(ROW, *expressions).collect()
+    return prepared, cells
+
+
 def _row_errors(
-    frame: pl.DataFrame, checks: list[Check], cells: dict[str, Cells], positions: dict[str, int]
+    prepared: pl.DataFrame, checks: list[Check], cells: dict[str, Cells], positions: dict[str, int]
 ) -> pl.DataFrame:
-    if not cells or frame.height == 0:
+    if not cells or prepared.height == 0:
         return pl.DataFrame(schema=ERRORS_SCHEMA)
     # A blank row is one error, not one per required field (as frictionless).
     blank = pl.all_horizontal(cell.missing for cell in cells.values())
@@ -160,9 +178,9 @@ def _row_errors(
     checks.append(Check("", "blank-row", blank, pl.lit(messages.blank_row()), pl.lit(None, dtype=pl.String)))
     masks = [f"__failed_{index}" for index in range(len(checks))]
     context = {name: expr for check in checks for name, expr in check.context}
-    indexed = frame.lazy().with_row_index(ROW, offset=1)
     failing = (
-        indexed.select(
+        prepared.lazy()
+        .select(
             ROW,
             *(check.failed.fill_null(False).alias(mask) for check, mask in zip(checks, masks, strict=True)),
             *(expr.alias(name) for name, expr in context.items()),
@@ -172,7 +190,7 @@ def _row_errors(
     )
     if failing.height == 0:
         return pl.DataFrame(schema=ERRORS_SCHEMA)
-    rows = frame[failing[ROW].cast(pl.Int64) - 1].hstack(failing).lazy()
+    rows = prepared[failing[ROW].cast(pl.Int64) - 1].drop(ROW).hstack(failing).lazy()
     parts = [
         rows.filter(pl.col(mask)).select(
             pl.col(ROW).cast(pl.Int64).alias("row"),

@@ -29,6 +29,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+HEAD_BYTES = 1 << 20
 _WINDOWS_1252_ONLY = re.compile(rb"[\x80-\x9f]")
 # Control characters other than tab, line feed, form feed and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -86,12 +87,24 @@ def _best_guess(sample: bytes, filename: str) -> Encoding:
 
 
 def decode(data: bytes, filename: str) -> tuple[str, Encoding]:
-    """Decode a whole file, refusing binary content."""
-    encoding = detect_encoding(data, filename)
+    """Decode a whole file, refusing binary content.
+
+    The encoding is guessed from the head; if a byte further down contradicts it (a
+    Windows-1252 character after megabytes of ASCII), the guess is made on the whole file.
+    """
+    head = data[:HEAD_BYTES]
+    encoding = detect_encoding(head, filename, complete=len(head) == len(data))
     try:
         text = data.decode(encoding.codec)
-    except UnicodeDecodeError as error:
-        raise UnreadableFile(filename, f"not valid {encoding.name} at byte {error.start}") from None
+    except UnicodeDecodeError:
+        encoding = detect_encoding(data, filename)
+        try:
+            text = data.decode(encoding.codec)
+        except UnicodeDecodeError as error:
+            cause = f"not valid {encoding.name} at byte {error.start}"
+            raise UnreadableFile(filename, cause) from None
+    if encoding.name == "iso-8859-1" and _WINDOWS_1252_ONLY.search(data):
+        encoding = Encoding("windows-1252", "cp1252")
     check_text(text, filename)
     return text, encoding
 

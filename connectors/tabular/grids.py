@@ -46,10 +46,12 @@ def csv_grid(source: bytes | str, sample: str, encoding: Encoding, filename: str
     dialect = sniff_dialect(sample, complete=complete)
     options = _csv_options(dialect)
     try:
-        head = pl.read_csv(source, n_rows=1, **options)
-        frame = pl.scan_csv(source, **options) if isinstance(source, str) else None
-        if frame is None:
-            frame = pl.read_csv(source, **options).lazy()
+        if isinstance(source, str):
+            frame = pl.scan_csv(source, **options)
+            head = frame.head(1).collect()
+        else:
+            head = pl.read_csv(source, **options)
+            frame = head.lazy()
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
         raise UnreadableFile(filename, f"malformed CSV: {_first_line(error)}") from None
     originals = list(head.row(0)) if dialect.has_header and head.height else [None] * head.width

@@ -116,22 +116,49 @@ class _Run:
         if headers:
             raw = raw.with_columns(_blank_headers(self.names, is_header))
         plans = self.sample_plans(raw.head(SAMPLE_ROWS))
-        # The checks that need no parsing first; the parsed counts come from the typed table.
-        checks = {plan.name: tuple(key for key in self.checks(plan) if not key.startswith("parsed")) for plan in plans}
-        measured = _collect(raw.lazy(), checks, plans, "auto", parsed=False)
-        plans = [_settle_zeros(plan, measured) for plan in plans]
-        typed = raw.select(_apply(plan) for plan in plans)
+        # Every column is typed once; the checks then read the typed table where they can
+        # (parsed counts, trimmed cells, shortest code) and the text only where they must.
+        typed = raw.select(_apply(replace(plan, repair=False, zero_width=None)) for plan in plans)
+        text_checks = {
+            plan.name: tuple(
+                key
+                for key in self.checks(plan)
+                if not key.startswith("parsed") and key not in ("trimmed", "shortest", "mojibake")
+            )
+            for plan in plans
+        }
+        measured = _collect(raw.lazy(), text_checks, plans, "auto", parsed=False)
         for plan in plans:
-            if plan.type in _TYPED:
-                measured.update(_parsed_counts(plan.name, typed.get_column(plan.name)))
+            measured.update(self.typed_counts(plan, raw, typed))
+        plans = [_settle(plan, measured) for plan in plans]
         plans, retyped = self.confirm(raw.lazy(), plans, measured, "auto")
         if retyped:
             typed = typed.with_columns(raw.select(_apply(p) for p in plans if p.name in retyped))
+        finished = [p for p in plans if p.name not in retyped and (p.repair or p.zero_width)]
+        if finished:
+            typed = typed.with_columns(_finish_text(pl.col(p.name), p) for p in finished)
         empty_rows = typed.select(_no_value()).to_series()
         dropped = empty_rows.sum()
         if dropped:
             typed = typed.filter(~empty_rows)
         return self.result(typed.lazy(), typed.height, plans, measured, headers, dropped - headers)
+
+    def typed_counts(self, plan: ColumnPlan, raw: pl.DataFrame, typed: pl.DataFrame) -> dict:
+        """The counts read from the typed column, with its text beside it."""
+        name, column = plan.name, typed.get_column(plan.name)
+        if plan.type in _TYPED:
+            counts = {"count": raw.get_column(name).count(), "parsed": column.count()}
+            if column.dtype == pl.Int64:
+                counts |= {"parsed_min": column.min(), "parsed_max": column.max()}
+        elif plan.keep_text or plan.unseen:
+            counts = {}
+        else:
+            counts = {"trimmed": (column != raw.get_column(name)).sum()}
+            if plan.zero_width:
+                counts["shortest"] = column.str.len_chars().min()
+            if self.double_encoding_possible:
+                counts["mojibake"] = column.str.contains_any(_MOJIBAKE_KEYS).sum()
+        return {f"{name}\x00{key}": count for key, count in counts.items()}
 
     def streamed(self, frame: pl.LazyFrame, is_header: pl.Expr, header_in_grid: bool):
         frame = frame.with_columns(is_header.alias(_HEADER))
@@ -143,7 +170,7 @@ class _Run:
         totals.append(_all_null(plans).sum().alias("empty"))
         checks = {plan.name: self.checks(plan) for plan in plans}
         measured = _collect(frame, checks, plans, "streaming", totals=totals)
-        plans = [_settle_zeros(plan, measured) for plan in plans]
+        plans = [_settle(plan, measured) for plan in plans]
         plans, retyped = self.confirm(frame, plans, measured, "streaming")
         if retyped:
             empty = frame.select(_all_null(plans).sum()).collect(engine="streaming").item()
@@ -287,13 +314,6 @@ def _collect(
     return frame.select(expressions).collect(engine=engine).row(0, named=True)
 
 
-def _parsed_counts(name: str, parsed: pl.Series) -> dict:
-    counts = {f"{name}\x00parsed": parsed.count()}
-    if parsed.dtype == pl.Int64:
-        counts |= {f"{name}\x00parsed_min": parsed.min(), f"{name}\x00parsed_max": parsed.max()}
-    return counts
-
-
 def _getter(measured: dict, name: str) -> Measures:
     return lambda key: measured.get(f"{name}\x00{key}") or 0
 
@@ -387,12 +407,13 @@ def _parsed_short(plan: ColumnPlan, measured: dict) -> bool:
     return m("parsed") != m("count")
 
 
-def _settle_zeros(plan: ColumnPlan, measured: dict) -> ColumnPlan:
-    """No restoring of leading zeros where no code is shorter than its width."""
-    shortest = _getter(measured, plan.name)("shortest")
-    if plan.zero_width is None or 0 < shortest < plan.zero_width:
+def _settle(plan: ColumnPlan, measured: dict) -> ColumnPlan:
+    """Repair and restore zeros where all rows need it, not just the sample."""
+    if plan.type != "string" or plan.keep_text or plan.unseen:
         return plan
-    return replace(plan, zero_width=None)
+    m = _getter(measured, plan.name)
+    lost_zeros = plan.zero_width is not None and 0 < m("shortest") < plan.zero_width
+    return replace(plan, repair=m("mojibake") > 0, zero_width=plan.zero_width if lost_zeros else None)
 
 
 def _confirmed(plan: ColumnPlan, m: Measures) -> bool:
@@ -416,12 +437,7 @@ def _confirmed(plan: ColumnPlan, m: Measures) -> bool:
 def _apply(plan: ColumnPlan) -> pl.Expr:
     raw = pl.col(plan.name)
     if plan.type == "string":
-        text = v.present(raw)
-        if plan.repair:
-            text = text.str.replace_many(MOJIBAKE)
-        if plan.zero_width is not None:
-            text = v.restore_zeros(text, plan.zero_width)
-        return text.alias(plan.name)
+        return _finish_text(v.present(raw), plan)
     # Typed readers return null for blanks and N/A markers: they parse no such cell.
     value = raw.str.strip_chars()
     if plan.type == "boolean":
@@ -439,6 +455,15 @@ def _apply(plan: ColumnPlan) -> pl.Expr:
     return expression.alias(plan.name)
 
 
+def _finish_text(text: pl.Expr, plan: ColumnPlan) -> pl.Expr:
+    """Trimmed text repaired and with its codes' zeros back, as the plan says."""
+    if plan.repair:
+        text = text.str.replace_many(MOJIBAKE)
+    if plan.zero_width is not None:
+        text = v.restore_zeros(text, plan.zero_width)
+    return text.alias(plan.name)
+
+
 def _column_changes(plan: ColumnPlan, m: Measures) -> list[dict]:
     name = plan.name
     suffix = "_comma" if plan.decimal_comma else ""
@@ -446,7 +471,8 @@ def _column_changes(plan: ColumnPlan, m: Measures) -> list[dict]:
     counts = (
         ("trimmed", "spaces around the value removed", m("trimmed")),
         ("null_markers", "N/A, -, NC and similar markers read as empty", _markers(plan, m)),
-        ("double_encoding_repaired", "double-encoded UTF-8 repaired ('Ã©' -> 'é')", m("mojibake")),
+        ("double_encoding_repaired", "double-encoded UTF-8 repaired ('Ã©' -> 'é')",
+         m("mojibake") if plan.repair else 0),
         ("identifier_zeros_restored", f"leading zeros restored ({plan.zero_width} characters)",
          m("zeros") if plan.zero_width else 0),
         ("thousands_separator", "thousands separators removed",

@@ -11,13 +11,14 @@ import io
 import zipfile
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from connectors.tabular.encoding import decode, might_be_double_encoded
 from connectors.tabular.errors import UnreadableFile
 from connectors.tabular.grids import SNIFF_CHARACTERS, Grid, csv_grid, json_grid, spreadsheet_grid
 from connectors.tabular.names import column_names
 from connectors.tabular.normalise import change, normalise_grid
-from connectors.tabular.table import NormalisedTable, type_name
+from connectors.tabular.table import ORIGINAL_NAME, NormalisedTable, type_name
 
 __all__ = ["NormalisedTable", "UnreadableFile", "read_table", "detect_format"]
 
@@ -134,15 +135,17 @@ def _parquet(data: bytes, filename: str) -> NormalisedTable:
     """Parquet is already typed: only the column names are normalised."""
     try:
         frame = pl.read_parquet(io.BytesIO(data))
-    except Exception as error:  # the Parquet reader raises several exception types
+        schema = pq.read_schema(io.BytesIO(data))
+    except Exception as error:  # the Parquet readers raise several exception types
         raise UnreadableFile(filename, f"unreadable Parquet: {error}") from None
-    originals = frame.columns
-    frame.columns = column_names(originals)
+    # A file the hub wrote keeps each column's original name in its field metadata.
+    originals = [(field.metadata or {}).get(ORIGINAL_NAME.encode(), field.name.encode()).decode() for field in schema]
+    frame.columns = column_names(frame.columns)
     columns = [
         {"name": name, "original": original, "type": type_name(dtype)}
         for (name, dtype), original in zip(frame.schema.items(), originals, strict=True)
     ]
-    renamed = sum(1 for column in columns if column["name"] != column["original"])
+    renamed = sum(1 for name, written in zip(frame.columns, schema.names, strict=True) if name != written)
     changes = [change("columns_renamed", "column names in snake_case ASCII", count=renamed)]
     report = {
         "format": "parquet",

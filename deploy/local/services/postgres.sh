@@ -3,8 +3,14 @@
 # initdb refuses root, so the cluster runs as the `postgres` system user.
 
 PG_BIN=/usr/lib/postgresql/15/bin
-PG_DATA="$STACK_DIR/postgres/data"
-PG_LOG="$LOG_DIR/postgres.log"
+PG_HOME="$STACK_DIR/postgres"
+# The cluster runs as `postgres`, which must be able to reach its folder. A checkout under
+# /root (mode 700) is out of its reach: then the cluster lives in /var/lib/tdh-stack/<id>.
+if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$STACK_DIR" 2>/dev/null; then
+  PG_HOME="/var/lib/tdh-stack/$(printf '%s' "$STACK_DIR" | sha256sum | cut -c1-12)/postgres"
+fi
+PG_DATA="$PG_HOME/data"
+PG_LOG="$PG_HOME/server.log"  # written by the postgres user
 
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
@@ -13,8 +19,8 @@ postgres_install() {
   ensure_secret STACK_PG_SUPERUSER_PASSWORD
   [ -f "$PG_DATA/PG_VERSION" ] && return 0
   log "initialising PostgreSQL cluster in $PG_DATA"
-  mkdir -p "$STACK_DIR/postgres"
-  [ "$(id -u)" -eq 0 ] && chown postgres: "$STACK_DIR/postgres" && chmod 755 "$STACK_DIR"
+  mkdir -p "$PG_HOME"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$PG_HOME"
   local pwfile; pwfile=$(mktemp); printf '%s\n' "$STACK_PG_SUPERUSER_PASSWORD" >"$pwfile"
   chmod 644 "$pwfile"
   as_postgres "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --pwfile="$pwfile" \
@@ -29,7 +35,7 @@ postgres_start() {
   log "starting postgres on 127.0.0.1:$PG_PORT"
   # Unix socket in the state folder: no clash with a system cluster's /var/run socket.
   as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $STACK_DIR/postgres" start >/dev/null \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_HOME" start >/dev/null \
     || fail_with_log postgres "$PG_LOG"
   pg_isready_quiet || fail_with_log postgres "$PG_LOG"
   log "postgres is healthy"
@@ -49,7 +55,7 @@ pg_isready_quiet() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/n
 
 # pg_psql [DB] < SQL: run SQL as the cluster superuser over the private socket.
 pg_psql() {
-  as_postgres "$PG_BIN/psql" -v ON_ERROR_STOP=1 -q -h "$STACK_DIR/postgres" -p "$PG_PORT" \
+  as_postgres "$PG_BIN/psql" -v ON_ERROR_STOP=1 -q -h "$PG_HOME" -p "$PG_PORT" \
     -U postgres -d "${1:-postgres}"
 }
 
@@ -72,6 +78,6 @@ SQL
 
 # pg_psql_value SQL [DB]: one unaligned value, for existence checks.
 pg_psql_value() {
-  as_postgres "$PG_BIN/psql" -tA -h "$STACK_DIR/postgres" -p "$PG_PORT" -U postgres \
+  as_postgres "$PG_BIN/psql" -tA -h "$PG_HOME" -p "$PG_PORT" -U postgres \
     -d "${2:-postgres}" -c "$1"
 }
