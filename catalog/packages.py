@@ -8,10 +8,13 @@ data.gouv.fr harvests.
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 
+import polars as pl
+
 from catalog.committee import Committee, Member
-from catalog.naming import resource_id
+from catalog.naming import resource_id, slugify
 from catalog.pooled import PooledTable
 from catalog.publication import DesiredDataset, DesiredResource
 
@@ -96,23 +99,25 @@ def _resources(name: str, files: list[StagedFile]) -> list[DesiredResource]:
     for f in files:
         label = f.report.get("name") or f.slug
         base = label.rsplit(".", 1)[0] if label.lower().endswith((".csv", ".xlsx", ".ods", ".json")) else label
-        resources.append(_resource(name, f"{f.slug}/csv", f"{base} (CSV)", "CSV", f"{f.slug}.csv", f.csv,
-                                   "text/csv", "Fichier normalisé : UTF-8, virgule, dates ISO."))
+        stem = slugify(base).replace("-", "_") or f.slug  # download names people recognise
+        table = pl.read_parquet(io.BytesIO(f.parquet))
+        resources.append(_resource(name, f"{f.slug}/csv", f"{base} (CSV)", "CSV", f"{stem}.csv", f.csv,
+                                   "text/csv", "Fichier normalisé : UTF-8, virgule, dates ISO.", table))
         resources.append(_resource(name, f"{f.slug}/parquet", f"{base} (Parquet)", "Parquet",
-                                   f"{f.slug}.parquet", f.parquet, "application/vnd.apache.parquet",
+                                   f"{stem}.parquet", f.parquet, "application/vnd.apache.parquet",
                                    "Même contenu, typé, pour l'analyse (Parquet, zstd)."))
         if f.errors_csv is not None:
             resources.append(_resource(name, f"{f.slug}/errors", f"{base} : rapport de validation", "CSV",
-                                       f"{f.slug}-validation.csv", f.errors_csv, "text/csv",
+                                       f"{stem}_validation.csv", f.errors_csv, "text/csv",
                                        "Une ligne par erreur : ligne, colonne, valeur, règle, message."))
     return resources
 
 
 def _resource(dataset: str, role: str, title: str, fmt: str, filename: str, data: bytes, mimetype: str,
-              description: str) -> DesiredResource:
+              description: str, table: pl.DataFrame | None = None) -> DesiredResource:
     return DesiredResource(id=resource_id(dataset, role), name=title, format=fmt, filename=filename,
                            data=data, sha256=hashlib.sha256(data).hexdigest(), description=description,
-                           mimetype=mimetype)
+                           mimetype=mimetype, table=table)
 
 
 def _tag(text: str) -> str:

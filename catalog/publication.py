@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import polars as pl
 from ckanapi import NotFound
 
 # Metadata fields the hub owns; anything else in CKAN (activity, counters) is ignored
@@ -35,6 +36,14 @@ class DesiredResource:
     sha256: str
     description: str = ""
     mimetype: str = "application/octet-stream"
+    table: pl.DataFrame | None = field(default=None, compare=False)  # rows for the DataStore
+
+
+# DataStore column types for the normalised polars types (anything else is text).
+DATASTORE_TYPES = {pl.Int64: "int8", pl.Int32: "int4", pl.Float64: "float8", pl.Float32: "float8",
+                   pl.Boolean: "bool", pl.Date: "date", pl.Datetime: "timestamp"}
+DATASTORE_MAX_ROWS = 200_000  # beyond this the Parquet file is the way to the data
+DATASTORE_CHUNK = 10_000
 
 
 @dataclass
@@ -137,9 +146,32 @@ def apply(result: Plan, ckan) -> None:
             ckan.action.resource_patch(upload=upload, **fields)
         else:
             ckan.action.resource_create(package_id=dataset_name, upload=upload, **fields)
+        if resource.table is not None and resource.table.height <= DATASTORE_MAX_ROWS:
+            push_to_datastore(ckan, resource.id, resource.table)
     for name in result.archive:
         # Archived, not purged: CKAN's delete is a state change an admin can undo.
         ckan.action.package_delete(id=name)
+
+
+def push_to_datastore(ckan, resource_id: str, table: pl.DataFrame) -> None:
+    """Replace the resource's DataStore table: previews and the Data API read it."""
+    fields = [{"id": name, "type": _datastore_type(dtype)} for name, dtype in table.schema.items()]
+    # Dates travel as ISO text; the DataStore casts them to its column types.
+    rows = table.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
+    try:
+        ckan.action.datastore_delete(resource_id=resource_id, force=True)
+    except NotFound:
+        pass
+    ckan.action.datastore_create(resource_id=resource_id, force=True, fields=fields,
+                                 records=rows.head(DATASTORE_CHUNK).to_dicts())
+    for offset in range(DATASTORE_CHUNK, rows.height, DATASTORE_CHUNK):
+        ckan.action.datastore_upsert(resource_id=resource_id, force=True, method="insert",
+                                     records=rows.slice(offset, DATASTORE_CHUNK).to_dicts())
+
+
+def _datastore_type(dtype: pl.DataType) -> str:
+    return next((kind for base, kind in DATASTORE_TYPES.items() if dtype == base or isinstance(dtype, base)),
+                "text")
 
 
 def _patchable(payload: dict) -> dict:

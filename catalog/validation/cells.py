@@ -21,13 +21,10 @@ from catalog.validation.schema import Field
 _DECIMAL = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _NUMBER = rf"^(?:{_DECIMAL}|[+-]?(?i:inf|infinity|nan))$"
 _INTEGER = r"^[+-]?[0-9]+$"
-# Python's strptime("%Y-%m-%d") accepts one-digit months and days.
-_ISO_DATE = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$"
 _ISO_DATETIME = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}"
     r"(?:[.,][0-9]+)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?$"
 )
-_TIME = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
 _YEARMONTH = r"^[0-9]{4}-(?:0[1-9]|1[0-2])$"
 _DURATION = (
     r"^P(?:[0-9]+Y)?(?:[0-9]+M)?(?:[0-9]+W)?(?:[0-9]+D)?"
@@ -120,12 +117,13 @@ def _parse_text(field: Field, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         return value, value.is_not_null()
     if kind == "time":
         fmt = "%H:%M:%S" if field.format == "default" else field.format
-        value = text.str.to_time(fmt, strict=False)
-        shape_ok = text.str.contains(_TIME) if field.format == "default" else pl.lit(True)
-        return value, shape_ok & value.is_not_null()
+        value = _parse_with_format(text, fmt, text.str.to_time(_python_format(fmt), strict=False))
+        return value, value.is_not_null()
     if kind == "year":
-        value = text.str.to_integer(strict=False)
-        return value, text.str.contains(r"^[0-9]{4}$")
+        # As frictionless: 4 characters that int() reads ('+123' and ' 999' pass), 0 to 9999.
+        value = text.str.strip_chars().str.to_integer(strict=False)
+        shape = (text.str.len_chars() == 4) & text.str.strip_chars().str.contains(_INTEGER)
+        return value, shape & value.is_between(0, 9999)
     if kind == "yearmonth":
         return text, text.str.contains(_YEARMONTH)
     if kind == "duration":
@@ -158,11 +156,10 @@ def _number_text(field: Field, text: pl.Expr) -> pl.Expr:
 
 
 def _parse_date(fmt: str, text: pl.Expr) -> pl.Expr:
-    if fmt == "default":
-        return pl.when(text.str.contains(_ISO_DATE)).then(text.str.to_date("%Y-%m-%d", strict=False))
     if fmt == "any":
         return pl.coalesce([text.str.to_date(f, strict=False) for f in _ANY_DATE_FORMATS])
-    return _parse_with_format(text, text.str.to_date(_python_format(fmt), strict=False))
+    fmt = "%Y-%m-%d" if fmt == "default" else _python_format(fmt)
+    return _from_year_one(_parse_with_format(text, fmt, text.str.to_date(fmt, strict=False)))
 
 
 def _parse_datetime(fmt: str, text: pl.Expr) -> pl.Expr:
@@ -175,13 +172,52 @@ def _parse_datetime(fmt: str, text: pl.Expr) -> pl.Expr:
             iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", strict=False).dt.replace_time_zone("UTC"),
             iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False).dt.replace_time_zone("UTC"),
         )
-        return pl.when(text.str.contains(_ISO_DATETIME)).then(parsed)
-    return _parse_with_format(text, text.str.to_datetime(_python_format(fmt), strict=False))
+        return _from_year_one(pl.when(text.str.contains(_ISO_DATETIME)).then(parsed))
+    parsed = text.str.to_datetime(_python_format(fmt), strict=False)
+    return _from_year_one(_parse_with_format(text, fmt, parsed))
 
 
-def _parse_with_format(text: pl.Expr, parsed: pl.Expr) -> pl.Expr:
-    # strptime refuses surrounding spaces that chrono tolerates.
-    return pl.when(text == text.str.strip_chars()).then(parsed)
+def _from_year_one(parsed: pl.Expr) -> pl.Expr:
+    # Python's dates start in year 1; chrono also reads year 0.
+    return pl.when(parsed.dt.year() >= 1).then(parsed)
+
+
+def _parse_with_format(text: pl.Expr, fmt: str, parsed: pl.Expr) -> pl.Expr:
+    """Keep what Python's strptime would accept: chrono is laxer (a 1-digit year,
+    surrounding spaces), so the text must also have the format's shape."""
+    shape = _strptime_shape(_python_format(fmt))
+    if shape is None:
+        return pl.when(text == text.str.strip_chars()).then(parsed)
+    return pl.when(text.str.contains(shape)).then(parsed)
+
+
+# What Python's strptime accepts for each directive (from its _strptime module).
+_DIRECTIVE_SHAPES = {
+    "%Y": r"[0-9]{4}",
+    "%y": r"[0-9]{2}",
+    "%m": r"(?:1[0-2]|0[1-9]|[1-9])",
+    "%d": r"(?:3[01]|[12][0-9]|0[1-9]|[1-9]| [1-9])",
+    "%H": r"(?:2[0-3]|[01][0-9]|[0-9])",
+    "%M": r"(?:[0-5][0-9]|[0-9])",
+    "%S": r"(?:6[01]|[0-5][0-9]|[0-9])",
+    "%%": "%",
+}
+
+
+_REGEX_META = frozenset(r".^$*+?()[]{}|\-")
+
+
+def _strptime_shape(fmt: str) -> str | None:
+    """The regex of the strings a strptime format accepts, or None for directives not covered."""
+    pieces = []
+    for token in re.split(r"(%.)", fmt):
+        if token.startswith("%") and len(token) == 2:
+            if token not in _DIRECTIVE_SHAPES:
+                return None
+            pieces.append(_DIRECTIVE_SHAPES[token])
+        else:
+            pieces.append("".join("\\" + char if char in _REGEX_META else char for char in token))
+    return "^" + "".join(pieces) + "$"
 
 
 def _python_format(fmt: str) -> str:

@@ -33,25 +33,29 @@ class Dialect:
 
 
 def sniff_dialect(sample: str, *, complete: bool = True) -> Dialect:
-    """Sniff from decoded text; `complete` when the sample is the whole file."""
+    """Sniff from decoded text; `complete` when the sample is the whole file.
+
+    Each delimiter and quote pair is scored by: does its header row look like names (a
+    decimal comma splits "88,14%" into two number-like cells), does it split rows at all,
+    how regular are the row widths, how many columns.
+    """
     if not complete:
         # The last line of a partial sample is cut anywhere.
         sample = sample[: sample.rfind("\n") + 1] or sample
-    best: tuple[tuple[float, int], str, str, list[tuple[int, list[str]]]] | None = None
-    for quote in QUOTES:
-        for delimiter in DELIMITERS:
-            rows = _rows(sample, delimiter, quote)
-            score = _regularity(rows)
-            if best is None or score > best[0]:
-                best = (score, delimiter, quote, rows)
-    assert best is not None
-    _, delimiter, quote, rows = best
-    if best[0][1] <= 1:
-        delimiter = ","  # a single column: any delimiter reads it, keep the usual one
+    candidates = [_candidate(sample, delimiter, quote) for quote in QUOTES for delimiter in DELIMITERS]
+    return max(candidates, key=lambda candidate: candidate[0])[1]
+
+
+def _candidate(sample: str, delimiter: str, quote: str) -> tuple[tuple, Dialect]:
+    rows = _rows(sample, delimiter, quote)
+    if not rows:
+        return (False, False, 0.0, 0), Dialect(delimiter, quote, 0, False)
+    widths = Counter(len(cells) for _, cells in rows)
+    width, count = widths.most_common(1)[0]
     header = header_index([cells for _, cells in rows])
-    header_line = rows[header][0] if rows else 0
-    has_header = bool(rows) and looks_like_header(rows[header][1])
-    return Dialect(delimiter, quote, header_line, has_header)
+    has_header = looks_like_header(rows[header][1])
+    score = (has_header, width > 1, round(count / len(rows), 2), width)
+    return score, Dialect(delimiter, quote, rows[header][0], has_header)
 
 
 def _rows(sample: str, delimiter: str, quote: str) -> list[tuple[int, list[str]]]:
@@ -67,15 +71,6 @@ def _rows(sample: str, delimiter: str, quote: str) -> list[tuple[int, list[str]]
     except csv.Error:
         pass
     return rows
-
-
-def _regularity(rows: list[tuple[int, list[str]]]) -> tuple[float, int]:
-    """Share of rows having the most common width, then that width."""
-    if not rows:
-        return (0.0, 0)
-    widths = Counter(len(cells) for _, cells in rows)
-    width, count = widths.most_common(1)[0]
-    return (round(count / len(rows), 2), width)
 
 
 def header_index(rows: Sequence[Sequence[str | None]]) -> int:

@@ -155,7 +155,7 @@ class _Run:
         else:
             counts = {"trimmed": (column != raw.get_column(name)).sum()}
             if plan.zero_width:
-                counts["shortest"] = column.str.len_chars().min()
+                counts["shortest"] = column.str.strip_suffix(".0").str.len_chars().min()
             if self.double_encoding_possible:
                 counts["mojibake"] = column.str.contains_any(_MOJIBAKE_KEYS).sum()
         return {f"{name}\x00{key}": count for key, count in counts.items()}
@@ -262,7 +262,7 @@ def _measures(name: str, plan: ColumnPlan | None = None, width: int | None = Non
         "digits": lambda: digits.count(),
         "digits_min": lambda: digits.str.len_bytes().min(),
         "digits_max": lambda: digits.str.len_bytes().max(),
-        "shortest": lambda: cell.str.len_chars().min(),
+        "shortest": lambda: cell.str.strip_suffix(".0").str.len_chars().min(),
         "fraction": lambda: text.str.contains(v.FRACTION).sum(),
         "boolean": lambda: v.as_boolean(text).count(),
         "percent": lambda: text.str.ends_with("%").sum(),

@@ -15,7 +15,7 @@ mkdir -p "$STACK_DIR"
 
 # Start order matters: CKAN needs PostgreSQL, Redis and Solr (whose schema comes from the
 # CKAN package, so CKAN is installed before Solr starts); Superset needs PostgreSQL.
-SERVICES=(postgres redis seaweedfs ckan_venv solr ckan superset portals)
+SERVICES=(postgres redis seaweedfs ckan_venv solr ckan ckan_member superset portals)
 for s in postgres redis seaweedfs solr ckan superset portals; do . "$DEPLOY_DIR/services/$s.sh"; done
 
 ckan_venv_install() { ckan_install_venv; }
@@ -40,7 +40,7 @@ down() {
 status() {
   local s rc=0
   load_env
-  for s in postgres redis seaweedfs solr ckan superset portals; do "${s}_status" || rc=1; done
+  for s in postgres redis seaweedfs solr ckan ckan_member superset portals; do "${s}_status" || rc=1; done
   return $rc
 }
 

@@ -87,3 +87,15 @@ def test_second_run_changes_nothing(demo_runs):
     catalog = second.metadata["catalog"]
     assert catalog["created"] == catalog["updated"] == catalog["uploaded"] == 0
     assert second.metadata["pooled/water_volumes"]["changed"] is False
+
+
+def test_tabular_resources_are_previewable_from_the_datastore(demo_runs):
+    ckan = demo_runs[4]
+    crach = ckan.action.package_show(id="crach-volumes-eau")
+    csv = next(r for r in crach["resources"] if r["format"] == "CSV")
+    assert csv["url"].endswith("/volumes_eau.csv")
+    rows = ckan.action.datastore_search(resource_id=csv["id"], limit=100)
+    assert rows["total"] == 24
+    types = {f["id"]: f["type"] for f in rows["fields"]}
+    assert types["code_insee"] == "text" and types["mois"] == "date" and types["volume_distribue_m3"] == "float8"
+    assert rows["records"][0]["code_insee"] == "56046"

@@ -5,8 +5,9 @@
 # Every CKAN instance shares the venv; an instance is a name (its state folder, log, pid,
 # databases, roles, Solr core and secret prefix all derive from it), a port and a Redis db:
 #   ckan         the hub's catalogue,        port $CKAN_PORT,        HUB_CKAN_* settings
-#   ckan_member  a member's own portal demo, port $MEMBER_CKAN_PORT, HUB_MEMBER_CKAN_* (later)
-# ckan_install/start/stop/status are the contract's functions for the first one.
+#   ckan_member  a member's own portal demo, port $MEMBER_CKAN_PORT, HUB_MEMBER_CKAN_* settings
+# ckan_install/start/stop/status and ckan_member_install/start/stop/status are the contract's
+# functions of the two (stack.sh lists both services, ckan_member after ckan).
 
 CKAN_VENV="$STACK_DIR/venvs/ckan"
 CKAN_CONF_DIR="$DEPLOY_DIR/ckan"
@@ -19,6 +20,10 @@ ckan_install() { ckan_instance_install ckan; }
 ckan_start() { ckan_instance_start ckan; }
 ckan_stop() { ckan_instance_stop ckan; }
 ckan_status() { ckan_instance_status ckan; }
+ckan_member_install() { ckan_instance_install ckan_member; }
+ckan_member_start() { ckan_instance_start ckan_member; }
+ckan_member_stop() { ckan_instance_stop ckan_member; }
+ckan_member_status() { ckan_instance_status ckan_member; }
 
 # ckan_install_venv: build the shared venv from the constraints file; skipped when the
 # marker holds the hash of the constraints and package lists already installed.
@@ -40,12 +45,13 @@ ckan_install_venv() {
   log "CKAN venv ready in $((SECONDS - t0)) s"
 }
 
-# ckan_instance NAME: set the CK_* variables describing one instance.
+# ckan_instance NAME: set the CK_* variables describing one instance. The member portal is
+# a demo of a member's site read by the hub's gatherer: one gunicorn worker is enough.
 ckan_instance() {
   CK_NAME=$1
   case $1 in
-    ckan)        CK_PORT=$CKAN_PORT;        CK_REDIS_DB=0; CK_HUB=HUB_CKAN ;;
-    ckan_member) CK_PORT=$MEMBER_CKAN_PORT; CK_REDIS_DB=1; CK_HUB=HUB_MEMBER_CKAN ;;
+    ckan)        CK_PORT=$CKAN_PORT;        CK_REDIS_DB=0; CK_HUB=HUB_CKAN;        CK_WORKERS=2 ;;
+    ckan_member) CK_PORT=$MEMBER_CKAN_PORT; CK_REDIS_DB=1; CK_HUB=HUB_MEMBER_CKAN; CK_WORKERS=1 ;;
     *) die "unknown CKAN instance: $1" ;;
   esac
   CK_URL="http://127.0.0.1:$CK_PORT"
@@ -86,6 +92,7 @@ SQL
   ckan_write_ini "$dbpw" "$ropw"
   ckan_init_db
   ckan_ensure_admin
+  set_env "${CK_HUB}_URL" "$CK_URL"
 }
 
 # ckan_write_ini: generate the ini once, then merge the shared settings and this instance's
@@ -220,7 +227,7 @@ ckan_instance_start() {
   fi
   [ -f "$CK_INI" ] || die "$CK_NAME is not installed ($CK_INI missing)"
   start_daemon "$CK_NAME" "$CK_LOG" env CKAN_INI="$CK_INI" \
-    "$CKAN_VENV/bin/gunicorn" --no-control-socket -w 2 -b "127.0.0.1:$CK_PORT" \
+    "$CKAN_VENV/bin/gunicorn" --no-control-socket -w "$CK_WORKERS" -b "127.0.0.1:$CK_PORT" \
     --timeout 300 --graceful-timeout 10 --chdir "$CKAN_CONF_DIR" wsgi:application
   wait_for_http "$CK_NAME" "$CK_URL/api/3/action/status_show" "$CK_LOG" 120 "$CK_NAME"
 }
