@@ -10,8 +10,9 @@ bytes did not change is not staged again.
 
 from __future__ import annotations
 
+import hashlib
 import io
-import os
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +54,10 @@ def stage_member(store: ObjectStore, member: str, pseudonymisation_key: bytes) -
                 continue
             report_key = staged_key(member, dataset, resource, "json")
             previous = store.get_json(report_key)
-            if previous and previous.get("source_sha256") == landing["sha256"]:
+            # Same bytes and same committee decisions: nothing to redo. A new exemption,
+            # dropped column or schema re-stages the file even though its bytes are unchanged.
+            if (previous and previous.get("source_sha256") == landing["sha256"]
+                    and previous.get("decisions") == _decisions_fingerprint(override)):
                 result.unchanged += 1
                 _tally(result, dataset, previous)
                 continue
@@ -109,6 +113,7 @@ def _stage_resource(store: ObjectStore, landing: dict, override: dict, key: byte
     store.put_bytes(staged_key(member, dataset, resource, "csv"), table.to_csv(), "text/csv")
     return {
         "source_sha256": landing["sha256"],
+        "decisions": _decisions_fingerprint(override),
         "source_key": landing["key"],
         "name": landing.get("name"),
         "normalisation": table.report,
@@ -126,15 +131,15 @@ def _stage_resource(store: ObjectStore, landing: dict, override: dict, key: byte
     }
 
 
+def _decisions_fingerprint(override: dict) -> str:
+    return hashlib.sha256(json.dumps(override, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def _schema_source(reference: str) -> str | Path:
     """Schemas are named by URL or by a path relative to the project (committee files)."""
     if reference.startswith(("http://", "https://")):
         return reference
     return PROJECT_DIR / reference
-
-
-def pseudonymisation_key() -> bytes:
-    return os.environ.get("HUB_PSEUDONYMISATION_KEY", "").encode()
 
 
 def read_staged(store: ObjectStore, member: str, dataset: str, resource: str) -> pl.DataFrame:

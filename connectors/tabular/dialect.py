@@ -35,9 +35,9 @@ class Dialect:
 def sniff_dialect(sample: str, *, complete: bool = True) -> Dialect:
     """Sniff from decoded text; `complete` when the sample is the whole file.
 
-    Each delimiter and quote pair is scored by: does its header row look like names (a
-    decimal comma splits "88,14%" into two number-like cells), does it split rows at all,
-    how regular are the row widths, how many columns.
+    Each delimiter and quote pair is scored by: does it split rows at all, how regular
+    are the row widths (a decimal comma splits rows, but not the header), does its
+    header row look like names, how many columns.
     """
     if not complete:
         # The last line of a partial sample is cut anywhere.
@@ -49,12 +49,12 @@ def sniff_dialect(sample: str, *, complete: bool = True) -> Dialect:
 def _candidate(sample: str, delimiter: str, quote: str) -> tuple[tuple, Dialect]:
     rows = _rows(sample, delimiter, quote)
     if not rows:
-        return (False, False, 0.0, 0), Dialect(delimiter, quote, 0, False)
+        return (False, 0.0, False, 0), Dialect(delimiter, quote, 0, False)
     widths = Counter(len(cells) for _, cells in rows)
     width, count = widths.most_common(1)[0]
     header = header_index([cells for _, cells in rows])
     has_header = looks_like_header(rows[header][1])
-    score = (has_header, width > 1, round(count / len(rows), 2), width)
+    score = (width > 1, count / len(rows), has_header, width)
     return score, Dialect(delimiter, quote, rows[header][0], has_header)
 
 
