@@ -85,7 +85,8 @@ def _print_human(result: dict) -> None:
         verdict = "valid" if validation["valid"] else f"{validation['errors']} error(s)"
         print(f"validation against {validation.get('schema')} {validation.get('version') or ''}: {verdict}")
         for error in validation["first_errors"]:
-            print(f"  row {error['row']}, {error['column']}: {error['message']} ({error['value']!r})")
+            where = f"row {error['row']}" if error['row'] is not None else "header"
+            print(f"  {where}, {error['column']}: {error['message']} ({error['value']!r})")
     if result["personal_data"]:
         print("personal data found:")
         for finding in result["personal_data"]:
