@@ -33,6 +33,7 @@ demo: setup up
 	$(HUB_ENV) .venv/bin/tdh demo
 
 test: setup up lint
+	bash deploy/local/tools/docker-compose.sh
 	$(HUB_ENV) .venv/bin/pytest
 
 lint: setup

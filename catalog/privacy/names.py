@@ -116,7 +116,7 @@ NO_HINT_MINIMUM = 3
 @dataclass(frozen=True)
 class NameEvidence:
     count: int  # cells that look like a person's name
-    examples: tuple[str, ...]  # unmasked, the caller masks
+    examples: tuple[str, ...]  # a few unmasked values, sorted; the caller masks and keeps three
 
 
 @cache
@@ -172,7 +172,7 @@ def name_evidence(column: str, distinct: pl.DataFrame) -> NameEvidence | None:
     count = int(hits["cells"].sum()) if hits.height else 0
     if count < minimum or total == 0 or count / total < share:
         return None
-    examples = tuple(hits.sort("value")["value"].head(3).to_list())
+    examples = tuple(hits.sort("value")["value"].head(20).to_list())
     return NameEvidence(count=count, examples=examples)
 
 

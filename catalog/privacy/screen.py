@@ -51,7 +51,7 @@ def screen(frame: pl.DataFrame, *, ignore_columns: Iterable[str] = ()) -> list[F
         if textual:
             evidence = name_evidence(column, distinct)
             if evidence is not None:
-                examples = tuple(mask_name(example) for example in evidence.examples)
+                examples = tuple(dict.fromkeys(mask_name(example) for example in evidence.examples))[:MAX_EXAMPLES]
                 findings.append(Finding(column, "name", evidence.count, examples))
     return findings
 

@@ -240,9 +240,10 @@ def _parse_typed(field: Field, source: pl.Expr, dtype: pl.DataType, text: pl.Exp
     if kind == "integer":
         if dtype.is_integer():
             return source.cast(pl.Int64, strict=False), source.cast(pl.Int64, strict=False).is_not_null()
-        if dtype.is_float():
-            whole = source.is_finite() & (source == source.floor())
-            return pl.when(whole).then(source.cast(pl.Int64, strict=False)), whole
+        if dtype.is_float() or dtype.is_decimal():
+            number = source.cast(pl.Float64)
+            whole = number.is_finite() & (number == number.floor())
+            return pl.when(whole).then(number.cast(pl.Int64, strict=False)), whole
         return _parse_text(field, text) if dtype != pl.Boolean else (pl.lit(None), pl.lit(False))
     if kind == "number":
         if dtype.is_numeric():
@@ -264,7 +265,7 @@ def _parse_typed(field: Field, source: pl.Expr, dtype: pl.DataType, text: pl.Exp
             value = source.dt.replace_time_zone("UTC") if dtype.time_zone is None else source
             return value.dt.convert_time_zone("UTC"), pl.lit(True)
         if dtype == pl.Date:
-            # The normaliser types midnight-only timestamps as dates: same instant.
+            # A date stands for its midnight.
             return source.cast(pl.Datetime("us")).dt.replace_time_zone("UTC"), pl.lit(True)
         return _parse_text(field, text)
     if kind == "time":
@@ -278,15 +279,12 @@ def _parse_typed(field: Field, source: pl.Expr, dtype: pl.DataType, text: pl.Exp
     return _parse_text(field, text)
 
 
-def parse_constant(field: Field, constant: object) -> object:
-    """A constraint bound or enum member as the typed value it is compared with."""
-    frame = pl.DataFrame({"c": [str(constant) if not isinstance(constant, bool) else constant]})
-    dtype = frame.schema["c"]
-    cells = read_cells(field, "c", dtype, ())
-    value = frame.select(cells.value).item()
-    if value is None:
-        return constant
-    return value
+def parse_constant(field: Field, constant: object) -> object | None:
+    """A constraint bound or enum member as the typed value it is compared with;
+    None when it is not a value of the field's type."""
+    frame = pl.DataFrame({"c": [constant if isinstance(constant, bool) else str(constant)]})
+    cells = read_cells(field, "c", frame.schema["c"], ())
+    return frame.select(cells.value).item()
 
 
 def strftime_to_french(fmt: str) -> str:

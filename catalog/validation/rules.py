@@ -14,7 +14,7 @@ import polars as pl
 
 from catalog.validation import messages
 from catalog.validation.cells import Cells, parse_constant
-from catalog.validation.schema import Field
+from catalog.validation.schema import Field, SchemaError
 
 ROW = "__row"  # 1-based data row number, header excluded
 
@@ -76,7 +76,8 @@ def _constraint_checks(field: Field, cells: Cells) -> list[Check]:
         if field.type == "string":
             add("enum", ~cells.text.is_in([str(v) for v in field.enum]), messages.enum(field))
         else:
-            members = [parse_constant(field, v) for v in field.enum]
+            # As frictionless: a member that is no value of the type can match nothing.
+            members = [m for m in (parse_constant(field, v) for v in field.enum) if m is not None]
             add("enum", ~cells.value.is_in(members), messages.enum(field))
     if field.type in _ORDERED_TYPES:
         limits = {
@@ -89,7 +90,10 @@ def _constraint_checks(field: Field, cells: Cells) -> list[Check]:
             limit = limits[rule]
             if limit is None:
                 continue
-            bound = pl.lit(parse_constant(field, limit))
+            typed_limit = parse_constant(field, limit)
+            if typed_limit is None:
+                raise SchemaError(f"field {field.name!r}: {rule} {limit!r} is not of type {field.type}")
+            bound = pl.lit(typed_limit)
             violation = {
                 "minimum": cells.value < bound,
                 "maximum": cells.value > bound,

@@ -36,8 +36,8 @@ def sniff_dialect(sample: str, *, complete: bool = True) -> Dialect:
     """Sniff from decoded text; `complete` when the sample is the whole file.
 
     Each delimiter and quote pair is scored by: does it split rows at all, how regular
-    are the row widths (a decimal comma splits rows, but not the header), does its
-    header row look like names, how many columns.
+    are the row widths (a decimal comma splits rows, but not the header), how many
+    columns, does its header row look like names.
     """
     if not complete:
         # The last line of a partial sample is cut anywhere.
@@ -49,12 +49,12 @@ def sniff_dialect(sample: str, *, complete: bool = True) -> Dialect:
 def _candidate(sample: str, delimiter: str, quote: str) -> tuple[tuple, Dialect]:
     rows = _rows(sample, delimiter, quote)
     if not rows:
-        return (False, 0.0, False, 0), Dialect(delimiter, quote, 0, False)
+        return (False, 0.0, 0, False), Dialect(delimiter, quote, 0, False)
     widths = Counter(len(cells) for _, cells in rows)
     width, count = widths.most_common(1)[0]
     header = header_index([cells for _, cells in rows])
     has_header = looks_like_header(rows[header][1])
-    score = (width > 1, count / len(rows), has_header, width)
+    score = (width > 1, count / len(rows), width, has_header)
     return score, Dialect(delimiter, quote, rows[header][0], has_header)
 
 
@@ -74,11 +74,16 @@ def _rows(sample: str, delimiter: str, quote: str) -> list[tuple[int, list[str]]
 
 
 def header_index(rows: Sequence[Sequence[str | None]]) -> int:
-    """Index of the first row filled like the data: titles and notes above it fill one cell."""
+    """Index of the first row filled like most rows: a title or a note above fills one cell.
+
+    Measured against the usual row, not the widest, so that one overlong row further down
+    does not turn the header and the first rows into "titles".
+    """
     filled = [sum(1 for cell in row if cell is not None and cell.strip()) for row in rows]
-    if not filled:
+    if not any(filled):
         return 0
-    needed = max(1, min(2, max(filled)), (max(filled) + 1) // 2)
+    usual = Counter(count for count in filled if count).most_common(1)[0][0]
+    needed = max(1, min(2, usual), (usual + 1) // 2)
     return next(index for index, count in enumerate(filled) if count >= needed)
 
 

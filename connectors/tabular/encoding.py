@@ -110,10 +110,16 @@ def decode(data: bytes, filename: str) -> tuple[str, Encoding]:
 
 
 def check_text(text: str, filename: str) -> None:
-    """Refuse text that is binary content decoded by accident."""
+    """Refuse text that holds no table: binary content decoded by accident, a web page."""
     head = text[:65536]
     if len(_CONTROL.findall(head)) > max(2, len(head) // 200):
         raise UnreadableFile(filename, "binary content (control characters), not a text table")
+    start = head[:2048].lstrip("\ufeff \t\r\n").lower()
+    if start.startswith(("<!doctype html", "<html")) or "<body" in start:
+        cause = "an HTML page, not a table (the link leads to a web page, not the file)"
+        raise UnreadableFile(filename, cause)
+    if start.startswith("<"):
+        raise UnreadableFile(filename, "an XML or markup document, not a table")
 
 
 def _mojibake_table() -> dict[str, str]:

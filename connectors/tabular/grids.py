@@ -92,6 +92,7 @@ def spreadsheet_grid(data: bytes, filename: str, format_: str) -> Grid:
             sheet_id=1,
             has_header=False,
             infer_schema_length=0,
+            drop_empty_rows=False,  # keep the sheet's row numbers for the report
             raise_if_empty=False,
         )
     except Exception as error:  # calamine raises its own exception types per format

@@ -49,7 +49,6 @@ def read_table(data: bytes, filename: str, *, declared_format: str | None = None
         text, encoding = decode(data, filename)
         if not text.strip():
             raise UnreadableFile(filename, "empty file")
-        _refuse_markup(text, filename)
         utf8 = data if encoding.codec == "utf-8" else text.encode("utf-8")
         if format_ == "json":
             grid, format_ = json_grid(text, filename)
@@ -97,14 +96,6 @@ def _zip_format(data: bytes, filename: str) -> str:
     if "xl/workbook.xml" in names:
         return "xlsx"
     raise UnreadableFile(filename, "a ZIP archive, not a table (its files must be read one by one)")
-
-
-def _refuse_markup(text: str, filename: str) -> None:
-    head = text[:2048].lstrip("\ufeff \t\r\n").lower()
-    if head.startswith("<!doctype html") or head.startswith("<html") or "<body" in head:
-        raise UnreadableFile(filename, "an HTML page, not a table (the link leads to a web page, not the file)")
-    if head.startswith("<?xml") or head.startswith("<"):
-        raise UnreadableFile(filename, "an XML or markup document, not a table")
 
 
 def _from_grid(grid: Grid, format_: str, filename: str) -> NormalisedTable:

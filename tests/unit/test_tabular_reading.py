@@ -190,8 +190,8 @@ def test_null_markers_stay_in_text_columns():
 
 
 def test_a_word_in_a_number_column_keeps_it_text():
-    rows = "\n".join(f"{n},5" for n in range(3000))
-    table = read_text(f"valeur\n{rows}\nsecret statistique\n")
+    rows = "\n".join(f"{n},5;a" for n in range(3000))
+    table = read_text(f"valeur;nom\n{rows}\nsecret statistique;b\n")
     # The word comes after the sample: the check on all rows catches it.
     assert table.frame.schema["valeur"] == pl.String
     assert table.frame["valeur"][-1] == "secret statistique"

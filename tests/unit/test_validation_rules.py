@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from catalog.validation import load_schema, validate
+from catalog.validation import SchemaError, load_schema, validate
 
 
 def schema_of(*fields: dict, **extra) -> object:
@@ -269,3 +269,20 @@ def test_typed_values_of_the_wrong_kind_are_type_errors():
 def test_an_empty_frame_with_the_right_header_is_valid():
     schema = schema_of({"name": "a", "constraints": {"required": True}})
     assert validate(pl.DataFrame({"a": []}, schema={"a": pl.String}), schema).valid
+
+
+def test_a_bound_that_is_no_value_of_the_type_is_a_schema_error():
+    schema = schema_of({"name": "a", "type": "integer", "constraints": {"minimum": "zéro"}})
+    with pytest.raises(SchemaError, match="field 'a': minimum 'zéro' is not of type integer"):
+        validate(pl.DataFrame({"a": ["1"]}), schema)
+
+
+def test_enum_members_that_are_no_value_of_the_type_match_nothing():
+    schema = schema_of({"name": "a", "type": "integer", "constraints": {"enum": [1, "x"]}})
+    assert failures(pl.DataFrame({"a": ["1", "2"]}), schema) == [(2, "a", "enum")]
+
+
+def test_decimal_columns_are_read_as_numbers():
+    schema = schema_of({"name": "n", "type": "integer"}, {"name": "x", "type": "number", "constraints": {"maximum": 1}})
+    frame = pl.DataFrame({"n": ["1.00", "2.50"], "x": ["0.50", "1.50"]}).with_columns(pl.all().cast(pl.Decimal(10, 2)))
+    assert failures(frame, schema) == [(2, "n", "type"), (2, "x", "maximum")]
