@@ -9,8 +9,8 @@ SEAWEEDFS_DIR="$STACK_DIR/seaweedfs"          # data (volumes, filer metadata, m
 SEAWEEDFS_LOG="$LOG_DIR/seaweedfs.log"
 SEAWEEDFS_BUILD_LOG="$LOG_DIR/seaweedfs-build.log"
 SEAWEEDFS_BUCKET=territorial-data-hub
-# Go module and build caches stay in the stack's state folder (rm -rf .stack/go frees them).
-SEAWEEDFS_GOPATH_DIR="$STACK_DIR/go"
+# Go's module and build caches are the machine's own (`go env GOMODCACHE GOCACHE`), as
+# ~/.m2 is for Solr: another checkout on this machine rebuilds weed from cache in seconds.
 # Every port explicit (mini silently moves a defaulted port that is busy, and derives gRPC
 # ports as http+10000, which overflows here), all beside S3_PORT, away from SeaweedFS's
 # defaults (9333, 9340, 8888, 8333, 12535, 23646...). WebDAV, Iceberg, Lance are disabled.
@@ -51,8 +51,7 @@ seaweedfs_install() {
   local t0=$SECONDS commit=${want##*-}
   # GOTOOLCHAIN=local: never download another Go; -mod=readonly: go.sum is the pin.
   if ! (cd "$SEAWEEDFS_MODULE_DIR" \
-        && GOMODCACHE="$SEAWEEDFS_GOPATH_DIR/mod" GOCACHE="$SEAWEEDFS_GOPATH_DIR/cache" \
-           GOFLAGS="-modcacherw -buildvcs=false -mod=readonly" GOTOOLCHAIN=local CGO_ENABLED=0 \
+        && GOFLAGS="-modcacherw -buildvcs=false -mod=readonly" GOTOOLCHAIN=local CGO_ENABLED=0 \
            go build -trimpath \
              -ldflags "-s -w -X github.com/seaweedfs/seaweedfs/weed/util/version.COMMIT=${commit:0:8}" \
              -o "$BIN_DIR/weed.tmp" github.com/seaweedfs/seaweedfs/weed) >>"$SEAWEEDFS_BUILD_LOG" 2>&1; then

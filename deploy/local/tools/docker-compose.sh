@@ -25,8 +25,7 @@ PLUGIN_DIR="$BIN_DIR/cli-plugins"
 PLUGIN="$PLUGIN_DIR/docker-compose"
 DOCKER_CONFIG_DIR="$STACK_DIR/docker-config"
 BUILD_LOG="$LOG_DIR/docker-compose-build.log"
-# Same Go module and build caches as the SeaweedFS build (rm -rf .stack/go frees them).
-GOPATH_DIR="$STACK_DIR/go"
+# The machine's own Go module and build caches, shared with the SeaweedFS build.
 
 # The pinned tag, read from the committed go.mod (v2.40.3 -> 2.40.3, as `version --short`).
 pinned_version() {
@@ -58,8 +57,7 @@ t0=$SECONDS
 # GOTOOLCHAIN=local: never download another Go; -mod=readonly: go.sum is the pin.
 # CGO off and internal.Version set, like compose's own release builds.
 if ! (cd "$COMPOSE_MODULE_DIR" \
-      && GOMODCACHE="$GOPATH_DIR/mod" GOCACHE="$GOPATH_DIR/cache" \
-         GOFLAGS="-modcacherw -buildvcs=false -mod=readonly" GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 \
+      && GOFLAGS="-modcacherw -buildvcs=false -mod=readonly" GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 \
          go build -trimpath -ldflags "-s -w -X $COMPOSE_MODULE/internal.Version=$want" \
            -o "$PLUGIN.tmp" "$COMPOSE_MODULE/cmd") >>"$BUILD_LOG" 2>&1; then
   rm -f "$PLUGIN.tmp"
