@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/validate.py --rows 100000 --frictionless-rows 20000
 
 Generates a CSV of N rows conforming to the SCDL subventions schema 2.1.1
-(from ../shared/samples), with a share of damaged rows (bad dates, SIRETs,
+(benchmarks/data, copied from schema.data.gouv.fr), with a share of damaged rows (bad dates, SIRETs,
 amounts, enums, bounds, missing values...). Times, in the same run:
 - the hub: polars reads the CSV as text, then `catalog.validation.validate`;
 - the baseline: frictionless with the two Validata custom checks the schema
@@ -39,7 +39,7 @@ sys.path.insert(0, str(PROJECT))
 
 from catalog.validation import load_schema, validate  # noqa: E402
 
-SCHEMA = PROJECT.parent / "shared" / "samples" / "scdl_subventions_schema_v2.1.1.json"
+SCHEMA = PROJECT / "benchmarks" / "data" / "scdl_subventions_schema_v2.1.1.json"
 
 # Our rule -> the error type frictionless (plus the Validata checks below) reports.
 FAMILY = {
