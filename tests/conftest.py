@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-SAMPLES = PROJECT_DIR.parent / "shared" / "samples"
-if not SAMPLES.is_dir():  # the demo copies the samples it needs, with their provenance
-    SAMPLES = PROJECT_DIR / "demo"
+SAMPLES = PROJECT_DIR / "tests" / "samples"  # real files, byte for byte, provenance in SOURCES.md
 
 
 def stack_setting(name: str) -> str:
