@@ -167,6 +167,10 @@ def push_to_datastore(ckan, resource_id: str, table: pl.DataFrame) -> None:
     for offset in range(DATASTORE_CHUNK, rows.height, DATASTORE_CHUNK):
         ckan.action.datastore_upsert(resource_id=resource_id, force=True, method="insert",
                                      records=rows.slice(offset, DATASTORE_CHUNK).to_dicts())
+    # Default views are made when the resource is created, before its DataStore table
+    # exists; ask again now so the preview appears (existing views are kept, not doubled).
+    ckan.action.resource_create_default_resource_views(
+        resource=ckan.action.resource_show(id=resource_id), create_datastore_views=True)
 
 
 def _datastore_type(dtype: pl.DataType) -> str:

@@ -99,3 +99,5 @@ def test_tabular_resources_are_previewable_from_the_datastore(demo_runs):
     types = {f["id"]: f["type"] for f in rows["fields"]}
     assert types["code_insee"] == "text" and types["mois"] == "date" and types["volume_distribue_m3"] == "float8"
     assert rows["records"][0]["code_insee"] == "56046"
+    views = ckan.action.resource_view_list(id=csv["id"])
+    assert [v["view_type"] for v in views] == ["datatables_view"]  # a preview, exactly one
