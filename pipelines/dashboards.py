@@ -68,6 +68,28 @@ def _table_chart(name: str, title: str, dataset_uuid: str, groupby: list[str], m
                         "dataset_uuid": dataset_uuid, "version": "1.0.0"}
 
 
+def _monthly_line_chart(name: str, title: str, dataset_uuid: str, metric: str) -> tuple[str, dict]:
+    """One line per commune over the months: where the network loses water, and when."""
+    form = {"datasource": "0__table", "viz_type": "echarts_timeseries_line", "x_axis": "mois",
+            "time_grain_sqla": "P1M", "metrics": [metric], "groupby": ["commune"], "adhoc_filters": [],
+            "row_limit": 10000, "y_axis_format": ".0%", "show_legend": True, "rich_tooltip": True}
+    axis = {"columnType": "BASE_AXIS", "sqlExpression": "mois", "label": "mois", "expressionType": "SQL",
+            "timeGrain": "P1M"}
+    context = {"datasource": {"id": 0, "type": "table"}, "force": False,
+               "queries": [{"columns": [axis, "commune"], "metrics": [metric], "orderby": [[metric, False]],
+                            "filters": [], "extras": {"time_grain_sqla": "P1M"}, "row_limit": 10000,
+                            "series_columns": ["commune"],
+                            "post_processing": [{"operation": "pivot", "options": {
+                                "index": ["mois"], "columns": ["commune"],
+                                "aggregates": {metric: {"operator": "mean"}}, "drop_missing_columns": False}},
+                                {"operation": "flatten"}]}],
+               "form_data": form, "result_format": "json", "result_type": "full"}
+    chart_uuid = bundle_uuid(dataset_uuid, name)
+    return chart_uuid, {"slice_name": title, "viz_type": "echarts_timeseries_line", "params": form,
+                        "query_context": json.dumps(context), "uuid": chart_uuid,
+                        "dataset_uuid": dataset_uuid, "version": "1.0.0"}
+
+
 def lead_bundle(lead_name: str, access: LeadAccess, table: PooledTable, host: str, port: int,
                 database: str) -> tuple[dict[str, dict], dict[str, str], str]:
     """The assets bundle of one lead: files by path, passwords by path, dashboard slug."""
@@ -90,20 +112,24 @@ def lead_bundle(lead_name: str, access: LeadAccess, table: PooledTable, host: st
                      [["rendement", True]]),
         _table_chart("volumes_par_mois", f"Volumes mensuels - {lead_name}", dataset_uuid,
                      ["mois"], ["distribue_m3", "facture_m3", "rendement"], [["mois", True]]),
+        _monthly_line_chart("rendement_mensuel", f"Rendement mensuel par commune - {lead_name}", dataset_uuid,
+                            "rendement"),
     ]
+    # Two tables side by side on the first row, the monthly lines across the second.
+    rows = {"ROW-1": [0, 1], "ROW-2": [2]}
     position = {"DASHBOARD_VERSION_KEY": "v2",
                 "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["GRID_ID"]},
-                "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": ["ROW-1"], "parents": ["ROOT_ID"]},
-                "ROW-1": {"type": "ROW", "id": "ROW-1", "children": [], "parents": ["ROOT_ID", "GRID_ID"],
-                          "meta": {"background": "BACKGROUND_TRANSPARENT"}}}
-    for index, (chart_uuid, chart) in enumerate(charts):
-        files[f"charts/{access.role}_{index}.yaml"] = chart
-        chart_key = f"CHART-{index}"
-        position["ROW-1"]["children"].append(chart_key)
-        position[chart_key] = {"type": "CHART", "id": chart_key, "children": [],
-                               "parents": ["ROOT_ID", "GRID_ID", "ROW-1"],
-                               "meta": {"chartId": 0, "uuid": chart_uuid, "sliceName": chart["slice_name"],
-                                        "width": 6, "height": 60}}
+                "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": list(rows), "parents": ["ROOT_ID"]}}
+    for row, members in rows.items():
+        position[row] = {"type": "ROW", "id": row, "children": [f"CHART-{i}" for i in members],
+                         "parents": ["ROOT_ID", "GRID_ID"], "meta": {"background": "BACKGROUND_TRANSPARENT"}}
+        for index in members:
+            chart_uuid, chart = charts[index]
+            files[f"charts/{access.role}_{index}.yaml"] = chart
+            position[f"CHART-{index}"] = {
+                "type": "CHART", "id": f"CHART-{index}", "children": [], "parents": ["ROOT_ID", "GRID_ID", row],
+                "meta": {"chartId": 0, "uuid": chart_uuid, "sliceName": chart["slice_name"],
+                         "width": 12 // len(members), "height": 60}}
     slug = f"eau-{access.lead}"
     files[f"dashboards/{slug}.yaml"] = {
         "dashboard_title": f"Eau potable : rendement des réseaux - {lead_name}", "slug": slug,

@@ -34,7 +34,7 @@ def test_dashboard_as_code_returns_rows_and_lead_sees_only_its_communes():
     again = publish_lead_dashboard(admin, "Test", access, TABLE, target.hostname, target.port,
                                    target.path.lstrip("/"), password)
     assert again.chart_ids == board.chart_ids and again.dataset_id == board.dataset_id  # no duplicate
-    assert len(board.chart_ids) == 2
+    assert len(board.chart_ids) == 3
 
     by_commune = next(c for c in board.chart_ids if any("code_insee" in r for r in admin.chart_data(c)))
     rows = admin.chart_data(by_commune)
