@@ -37,7 +37,7 @@ test: setup up lint
 	$(HUB_ENV) .venv/bin/pytest
 
 lint: setup
-	.venv/bin/ruff check pipelines connectors catalog tests
+	.venv/bin/ruff check pipelines connectors catalog tests benchmarks demo deploy
 	.venv/bin/lint-imports
 	VIRTUAL_ENV=$(CURDIR)/.venv .venv/bin/dg check defs
 	.venv/bin/dagster definitions validate -w workspace.yaml

@@ -43,6 +43,7 @@ class StoredObject:
     key: str
     size: int
     etag: str
+    last_modified: str = ""  # ISO 8601; changes on every upload, even of identical bytes
 
 
 class ObjectStore:
@@ -105,4 +106,5 @@ class ObjectStore:
 
     def list(self, prefix: str) -> Iterator[StoredObject]:
         for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
-            yield StoredObject(key=obj.object_name, size=obj.size or 0, etag=(obj.etag or "").strip('"'))
+            yield StoredObject(key=obj.object_name, size=obj.size or 0, etag=(obj.etag or "").strip('"'),
+                               last_modified=obj.last_modified.isoformat() if obj.last_modified else "")

@@ -29,7 +29,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "MemberPortals/1.0"
 
     def log_message(self, fmt, *args):  # one line per request on stderr
-        sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+        sys.stderr.write(f"{self.address_string()} {fmt % args}\n")
 
     def do_GET(self):
         url = urlparse(self.path)
@@ -47,7 +47,7 @@ class Handler(BaseHTTPRequestHandler):
         if ".." in path.parts or not path.is_file():
             return self._json(404, {"error": "not found"})
         body = path.read_bytes()
-        etag = '"%s"' % hashlib.sha256(body).hexdigest()[:32]
+        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
         if self.headers.get("If-None-Match") == etag:
             self.send_response(304)
             self.send_header("ETag", etag)
@@ -66,7 +66,7 @@ class Handler(BaseHTTPRequestHandler):
         if not re.fullmatch(r"[a-z0-9-]+", site) or not catalog_file.is_file():
             return self._json(404, {"success": False, "error": {"__type": "Not Found Error"}})
         catalog = json.loads(catalog_file.read_text(encoding="utf-8"))
-        base = "http://%s/%s/files/" % (self.headers.get("Host"), site)
+        base = "http://{}/{}/files/".format(self.headers.get("Host"), site)
         packages = [self._package(d, catalog["organization"], base) for d in catalog["datasets"]]
         if action == "package_show":
             wanted = query.get("id")

@@ -90,7 +90,12 @@ def _check(path: str) -> int:
 def _report(member: str) -> int:
     from pipelines.runner import member_report
 
-    print(json.dumps(member_report(member), ensure_ascii=False, indent=2))
+    try:
+        report = member_report(member)
+    except LookupError as exc:
+        print(f"tdh report: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0
 
 

@@ -152,7 +152,7 @@ def publish_lead_dashboard(superset: Superset, lead_name: str, access: LeadAcces
     username = f"lead-{access.lead}"
     _grant_superset_access(superset, access, dataset["id"], db_name, table, username, user_password)
     return LeadDashboard(lead=access.lead, title=dashboard["dashboard_title"], slug=slug, username=username,
-                         chart_ids=tuple(c["id"] for c in charts), dataset_id=dataset["id"])
+                         chart_ids=tuple(sorted(c["id"] for c in charts)), dataset_id=dataset["id"])
 
 
 def _grant_superset_access(superset: Superset, access: LeadAccess, dataset_id: int, db_name: str,

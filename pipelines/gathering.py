@@ -5,14 +5,20 @@ Like ckanext-harvest's gather/fetch stages, but errors are recorded per object i
 of aborting: one broken source, dataset or resource never stops the others, and what
 failed is retried on the next run. The member's manifest (`raw/<member>/manifest.json`)
 is the harvest bookkeeping: each dataset's remote record, status, and latest landings.
+
+Sources are listed one after the other (a few pages each); resources are landed by a
+small pool of threads, since a landing mostly waits on the network. Workers only return
+landings or failures: the manifest is written by the calling thread alone.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
@@ -20,14 +26,15 @@ from urllib.parse import urlsplit
 from catalog.committee import Member, Source
 from catalog.naming import dataset_slug, resource_slug, slugify
 from connectors.deletions import DEFAULT_GRACE, Presence, reconcile
-from connectors.http import FetchError, FetchPolicy
-from connectors.landing import land_bytes, land_resource
+from connectors.http import FetchError, FetchPolicy, mask_url
+from connectors.landing import confirmed_by_listing, land_drop, land_resource
 from connectors.objectstore import ObjectStore, object_key
 from connectors.portals import ckan, dcat, files, opendatasoft, udata
 from connectors.portals.listing import ListingProblem, ProblemSink
 from connectors.records import RemoteDataset, RemoteResource
 
 ARCHIVE_AFTER = DEFAULT_GRACE  # 7 days, as udata
+DEFAULT_WORKERS = 8
 
 
 @dataclass
@@ -35,12 +42,13 @@ class Failure:
     """What failed, where, why and when: what the member's contact is told."""
 
     what: str  # source | dataset | resource
-    where: str  # URL or dataset slug
-    why: str
+    where: str  # masked URL, or dataset slug
+    why: str  # names the URL
     when: str
+    dataset: str | None = None  # the hub's dataset slug, for a resource
 
     def as_dict(self) -> dict:
-        return self.__dict__.copy()
+        return asdict(self)
 
 
 @dataclass
@@ -49,8 +57,9 @@ class MemberGathering:
     datasets: int = 0
     landed: int = 0  # resources whose bytes changed (new raw object or new provenance)
     unchanged: int = 0
-    missing: list[str] = field(default_factory=list)
-    archived: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # datasets gone upstream in this run
+    archived: list[str] = field(default_factory=list)  # datasets archived in this run
+    reached_twice: list[str] = field(default_factory=list)  # same dataset by two paths: landed once
     failures: list[Failure] = field(default_factory=list)
 
 
@@ -58,7 +67,8 @@ def manifest_key(member: str) -> str:
     return object_key("raw", member, "manifest.json")
 
 
-def source_policy(source: Source) -> FetchPolicy:
+def source_policy(source: Source, base: FetchPolicy | None = None) -> FetchPolicy:
+    """The fetch policy of one source: the hub's limits, its credentials, its allow-list."""
     headers = {}
     if source.credentials_env and os.environ.get(source.credentials_env):
         headers["Authorization"] = os.environ[source.credentials_env]
@@ -67,7 +77,7 @@ def source_policy(source: Source) -> FetchPolicy:
         allow = frozenset({_host(source.url)})
     if source.allow_private_network and source.files:
         allow = frozenset(_host(f.url) for f in source.files)
-    return FetchPolicy(allow_private_hosts=allow, headers=headers)
+    return replace(base or FetchPolicy(), allow_private_hosts=allow, headers=headers)
 
 
 def _host(url: str) -> str:
@@ -75,23 +85,29 @@ def _host(url: str) -> str:
 
 
 def list_source(
-    store: ObjectStore, member: Member, source: Source, on_problem: ProblemSink
+    store: ObjectStore,
+    member: Member,
+    source: Source,
+    on_problem: ProblemSink,
+    policy: FetchPolicy | None = None,
 ) -> Iterable[RemoteDataset]:
     """The datasets one source offers, as remote records; bad items go to `on_problem`."""
-    policy = source_policy(source)
+    policy = policy or source_policy(source)
     match source.type:
         case "files":
             return files.list_datasets(source.files)
         case "inbox":
             return _inbox_datasets(store, member.slug)
         case "ckan":
-            return ckan.list_datasets(source.url, policy, organization=source.organization, tags=source.tags,
-                                      on_problem=on_problem)
+            return ckan.list_datasets(
+                source.url, policy, organization=source.organization, tags=source.tags, on_problem=on_problem
+            )
         case "opendatasoft":
             return opendatasoft.list_datasets(source.url, policy, publisher=source.organization, tags=source.tags)
         case "udata":
-            return udata.list_datasets(source.url, policy, organization=source.organization, tags=source.tags,
-                                       on_problem=on_problem)
+            return udata.list_datasets(
+                source.url, policy, organization=source.organization, tags=source.tags, on_problem=on_problem
+            )
         case "dcat":
             return dcat.list_datasets(source.url, policy, on_problem=on_problem)
     raise ValueError(f"unknown source type {source.type!r}")
@@ -107,93 +123,270 @@ def _inbox_datasets(store: ObjectStore, member: str) -> Iterable[RemoteDataset]:
             title=(stem or name).replace("_", " ").capitalize(),
             description=f"Fichier déposé dans la boîte de dépôt par la commune ({name}).",
             uri=f"s3://{store.bucket}/{obj.key}",
-            resources=(RemoteResource(url=f"s3://{store.bucket}/{obj.key}", name=name,
-                                      format=(ext or "bin").upper(), checksum=obj.etag),),
+            resources=(
+                RemoteResource(
+                    url=f"s3://{store.bucket}/{obj.key}",
+                    name=name,
+                    format=(ext or "bin").upper(),
+                    size=obj.size,
+                    checksum=obj.etag,
+                ),
+            ),
         )
 
 
-def gather_member(store: ObjectStore, member: Member, now: datetime | None = None) -> MemberGathering:
+@dataclass(frozen=True)
+class _Listed:
+    """One dataset as a source listed it."""
+
+    source: int  # index of the source in the member's configuration
+    remote: RemoteDataset
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One resource to land, with what the manifest knew of it."""
+
+    dataset: str
+    resource: str
+    remote: RemoteResource
+    policy: FetchPolicy | None  # None: an inbox drop, read from the hub's own store
+    previous: dict | None
+
+
+def gather_member(
+    store: ObjectStore,
+    member: Member,
+    now: datetime | None = None,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    policy: FetchPolicy | None = None,
+) -> MemberGathering:
+    """List the member's sources, land what changed, mark what vanished; write the manifest.
+
+    `workers` resources are landed at a time (1: one after the other). `policy` holds the
+    hub's fetch limits (timeouts, retries, byte cap); each source adds its credentials and
+    allow-list to it. `now` is the run's time, injectable to test the grace period.
+    """
     now = now or datetime.now(UTC)
     stamp = now.isoformat(timespec="seconds")
     manifest = store.get_json(manifest_key(member.slug), default={"member": member.slug, "datasets": {}})
     known: dict = manifest["datasets"]
     report = MemberGathering(member=member.slug)
+    policies = {index: source_policy(source, policy) for index, source in enumerate(member.sources)}
+
+    listed, fully_listed = _list_sources(store, member, policies, report, stamp)
+    jobs: list[_Job] = []
     seen: set[str] = set()
-    sources_listed_fully = True
-
-    for index, source in enumerate(member.sources):
-        where = source.url or f"{source.type} source #{index}"
-        def left_out(problem: ListingProblem) -> None:
-            report.failures.append(Failure("dataset", problem.source_url, f"{problem.item}: {problem.reason}", stamp))
-
-        try:
-            remote_datasets = list(list_source(store, member, source, left_out))
-        except Exception as exc:  # one source down never stops the member's other sources
-            sources_listed_fully = False
-            report.failures.append(Failure("source", where, _reason(exc), stamp))
+    identities = _Identities(known)
+    for item in listed:
+        record = _remote_record(item.remote)
+        slug = identities.claim(member.slug, item.remote.remote_id, record)
+        if slug is None:
+            report.reached_twice.append(dataset_slug(member.slug, item.remote.remote_id))
             continue
-        for remote in remote_datasets:
-            slug = dataset_slug(member.slug, remote.remote_id)
-            if slug in seen:  # the same dataset reached by two paths is landed once
-                continue
-            seen.add(slug)
-            override = source.datasets.get(remote.remote_id)
-            entry = known.setdefault(slug, {"first_seen": stamp, "resources": {}, "status_since": stamp})
-            if entry.get("status") != "present":
-                entry["status_since"] = stamp
-            entry.update(
-                remote=_remote_as_dict(remote), source=index, status="present", last_seen=stamp, errors=[],
-                override=override.model_dump(by_alias=True) if override else None,
+        seen.add(slug)
+        source = member.sources[item.source]
+        override = source.datasets.get(item.remote.remote_id)
+        entry = known.setdefault(slug, {"first_seen": stamp, "resources": {}, "status_since": stamp})
+        if entry.get("status") != "present":
+            entry["status_since"] = stamp
+        entry.update(
+            remote=record,
+            source=item.source,
+            status="present",
+            last_seen=stamp,
+            errors=[],
+            override=override.model_dump(by_alias=True) if override else None,
+        )
+        for resource in item.remote.resources:
+            rslug = resource_slug(resource.key)
+            drop = source.type == "inbox"
+            jobs.append(
+                _Job(slug, rslug, resource, None if drop else policies[item.source], entry["resources"].get(rslug))
             )
-            for resource in remote.resources:
-                _land_one(store, member.slug, slug, resource, source, entry, report, stamp)
     report.datasets = len(seen)
 
-    # Vanished upstream: missing now, archived after the grace period, never deleted.
-    # Only judged on a complete listing, or one outage would mark everything missing.
-    if sources_listed_fully:
-        previous = {slug: _presence(entry) for slug, entry in known.items()}
-        for slug, presence in reconcile(previous, seen, now, ARCHIVE_AFTER).items():
-            entry = known[slug]
-            if presence.status == "missing" and entry["status"] != "missing":
-                report.missing.append(slug)
-            if presence.status == "archived" and entry["status"] != "archived":
-                report.archived.append(slug)
-            entry.update(status=presence.status, status_since=presence.since.isoformat(timespec="seconds"))
-
-    manifest.update(gathered_at=stamp, failures=[f.as_dict() for f in report.failures])
-    store.put_json(manifest_key(member.slug), manifest)
-    return report
-
-
-def _land_one(store, member, slug, resource: RemoteResource, source: Source, entry, report, stamp):
-    rslug = resource_slug(resource.key)
-    previous = entry["resources"].get(rslug)
-    try:
-        if resource.url.startswith("s3://"):  # an inbox drop: already in our own store
-            key = resource.url.split("/", 3)[3]
-            data = store.get_bytes(key)
-            raw_key, digest, _ = land_bytes(store, member, data, resource.format)
-            changed = not previous or previous.get("sha256") != digest
-            record = {"member": member, "dataset": slug, "resource": rslug,
-                      "source_url": resource.url, "fetched_at": stamp, "http_status": 200,
-                      "etag": resource.checksum, "last_modified": None, "size": len(data),
-                      "sha256": digest, "key": raw_key, "format": resource.format,
-                      "changed": changed, "name": resource.name}
-        else:
-            record = land_resource(store, member=member, dataset=slug, resource=rslug,
-                                   url=resource.url, fmt=resource.format,
-                                   policy=source_policy(source), previous=previous,
-                                   name=resource.name).as_record()
-        entry["resources"][rslug] = record
-        if record["changed"]:
+    for job, outcome in zip(jobs, _land_all(store, member.slug, jobs, workers, now), strict=True):
+        if isinstance(outcome, Failure):  # recorded, retried next run; the previous landing is kept
+            report.failures.append(outcome)
+            known[job.dataset]["errors"].append(outcome.as_dict())
+            continue
+        known[job.dataset]["resources"][job.resource] = outcome
+        if outcome["changed"]:
             report.landed += 1
         else:
             report.unchanged += 1
-    except Exception as exc:  # recorded, retried next run; the previous landing is kept
-        failure = Failure("resource", resource.url, _reason(exc), stamp)
-        report.failures.append(failure)
-        entry["errors"].append(failure.as_dict())
+
+    _reconcile(known, seen, fully_listed, len(member.sources), now, report)
+    manifest.update(gathered_at=stamp, failures=[f.as_dict() for f in report.failures])
+    _put_manifest(store, member.slug, manifest)
+    return report
+
+
+def _put_manifest(store: ObjectStore, member: str, manifest: dict) -> None:
+    # Compact JSON: an indented dump cannot use the C encoder, and the manifest of a member
+    # with a thousand datasets is written on every run.
+    data = json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    store.put_bytes(manifest_key(member), data.encode(), "application/json")
+
+
+def _list_sources(
+    store: ObjectStore,
+    member: Member,
+    policies: dict[int, FetchPolicy],
+    report: MemberGathering,
+    stamp: str,
+) -> tuple[list[_Listed], set[int]]:
+    """Every dataset the sources list, and which sources were listed completely.
+
+    A listing that breaks half-way (source down, next-page loop...) keeps the datasets it
+    gave before breaking: they are landed, but the source's other datasets are not judged
+    missing on so partial a view.
+    """
+    listed: list[_Listed] = []
+    fully_listed: set[int] = set()
+    for index, source in enumerate(member.sources):
+
+        def left_out(problem: ListingProblem) -> None:
+            where = mask_url(problem.source_url)
+            report.failures.append(
+                Failure("dataset", where, _naming(where, f"{problem.item}: {problem.reason}"), stamp)
+            )
+
+        try:
+            for remote in list_source(store, member, source, left_out, policies[index]):
+                listed.append(_Listed(index, remote))
+        except Exception as exc:  # one source down never stops the member's other sources
+            where = mask_url(source.url) if source.url else f"{source.type} source #{index}"
+            report.failures.append(Failure("source", where, _naming(where, _reason(exc)), stamp))
+            continue
+        fully_listed.add(index)
+    return listed, fully_listed
+
+
+class _Identities:
+    """Which hub dataset a listed remote dataset is, across paths and across runs.
+
+    The same dataset can be reached by two paths (a member's CKAN and its copy on
+    data.gouv.fr): its URI and aliases (`same_as`) tie them. The first path listed wins;
+    a dataset known from an earlier run keeps its slug when reached by another path.
+    """
+
+    def __init__(self, known: dict):
+        self.claimed: set[str] = set()  # slugs and aliases taken in this run
+        self.known_aliases: dict[str, str] = {}
+        for slug, entry in known.items():
+            for alias in _aliases(entry.get("remote") or {}):
+                self.known_aliases.setdefault(alias, slug)
+
+    def claim(self, member: str, remote_id: str, record: dict) -> str | None:
+        """The slug of the dataset `remote_id` (`record` as the manifest keeps it), or None
+        when this run already has it by another path."""
+        aliases = _aliases(record)
+        slug = dataset_slug(member, remote_id)
+        if slug in self.claimed or aliases & self.claimed:
+            return None
+        earlier = next((self.known_aliases[a] for a in sorted(aliases) if a in self.known_aliases), None)
+        if earlier is not None and earlier != slug:
+            if earlier in self.claimed:
+                return None
+            slug = earlier
+        self.claimed |= aliases | {slug}
+        return slug
+
+
+def _remote_record(remote: RemoteDataset) -> dict:
+    """The remote dataset as the manifest keeps it: its URLs masked, as in every record
+    that may be shown."""
+    # Shallow copies, not dataclasses.asdict: its deep copies were a third of the time of
+    # a gathering with nothing to land.
+    record = {name: getattr(remote, name) for name in RemoteDataset.__dataclass_fields__}
+    record.update(
+        uri=mask_url(remote.uri) if remote.uri else None,
+        tags=list(remote.tags),
+        themes=list(remote.themes),
+        same_as=[mask_url(alias) for alias in remote.same_as],
+        resources=[{**vars(resource), "url": mask_url(resource.url)} for resource in remote.resources],
+    )
+    return record
+
+
+def _aliases(remote: dict) -> set[str]:
+    return {alias for alias in (remote.get("uri"), *(remote.get("same_as") or ())) if alias}
+
+
+def _land_all(store: ObjectStore, member: str, jobs: list[_Job], workers: int, now: datetime) -> list[dict | Failure]:
+    """Each job's landing record or failure, in the order of `jobs`. What the listing
+    confirms is settled here; only what needs a request or a read goes to the workers."""
+    stamp = now.isoformat(timespec="seconds")
+
+    def land(job: _Job) -> dict | Failure:
+        try:
+            if job.policy is None:
+                landing = land_drop(
+                    store,
+                    member=member,
+                    dataset=job.dataset,
+                    resource=job.resource,
+                    remote=job.remote,
+                    previous=job.previous,
+                    now=now,
+                )
+            else:
+                landing = land_resource(
+                    store,
+                    member=member,
+                    dataset=job.dataset,
+                    resource=job.resource,
+                    remote=job.remote,
+                    policy=job.policy,
+                    previous=job.previous,
+                    now=now,
+                )
+            return landing.as_record()
+        except Exception as exc:  # one resource never stops the others
+            where = mask_url(job.remote.url)
+            return Failure("resource", where, _naming(where, _reason(exc)), stamp, dataset=job.dataset)
+
+    outcomes: list[dict | Failure | None] = []
+    pending: list[int] = []
+    for job in jobs:
+        confirmed = confirmed_by_listing(job.previous, job.remote, now)
+        outcomes.append(confirmed.as_record() if confirmed else None)
+        if confirmed is None:
+            pending.append(len(outcomes) - 1)
+    if workers <= 1 or len(pending) <= 1:
+        landed = [land(jobs[i]) for i in pending]
+    else:
+        with ThreadPoolExecutor(max_workers=min(workers, len(pending)), thread_name_prefix=f"land-{member}") as pool:
+            landed = list(pool.map(land, [jobs[i] for i in pending]))
+    for index, outcome in zip(pending, landed, strict=True):
+        outcomes[index] = outcome
+    return outcomes
+
+
+def _reconcile(
+    known: dict, seen: set[str], fully_listed: set[int], sources: int, now: datetime, report: MemberGathering
+) -> None:
+    """Vanished upstream: missing now, archived after the grace period, never deleted.
+
+    Judged per source, and only for a source listed completely in this run, or one outage
+    would mark all its datasets missing. A dataset of a source no longer configured is
+    judged too: nothing lists it any more.
+    """
+    judged = {
+        slug: _presence(entry)
+        for slug, entry in known.items()
+        if entry.get("source", 0) in fully_listed or entry.get("source", 0) >= sources
+    }
+    for slug, presence in reconcile(judged, seen & judged.keys(), now, ARCHIVE_AFTER).items():
+        entry = known[slug]
+        if presence.status == "missing" and entry["status"] != "missing":
+            report.missing.append(slug)
+        if presence.status == "archived" and entry["status"] != "archived":
+            report.archived.append(slug)
+        entry.update(status=presence.status, status_since=presence.since.isoformat(timespec="seconds"))
 
 
 def _presence(entry: dict) -> Presence:
@@ -212,7 +405,98 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-def _remote_as_dict(remote: RemoteDataset) -> dict:
-    from dataclasses import asdict
+def _naming(where: str, why: str) -> str:
+    """The cause, naming the URL (or source) it is about when it does not already."""
+    return why if where in why else f"{where}: {why}"
 
-    return asdict(remote)
+
+# --- What the committee sends to a member's contact ---------------------------------------
+
+_WHAT = {"source": "source", "dataset": "jeu de données", "resource": "fichier"}
+
+
+@dataclass
+class MemberReport:
+    """The last gathering of one member, as its contact should hear of it.
+
+    Sent only when there is something to act on (`needs_sending`): a failure, a dataset
+    gone from the member's sources, or one archived by this gathering. The text is in
+    French, the language of the members; causes are quoted as the hub recorded them.
+    """
+
+    member: str
+    name: str
+    contact: str
+    gathered_at: str | None
+    failures: list[dict]  # what, where (masked URL), why, when, dataset, title
+    missing: list[dict]  # dataset, title, since, last_seen
+    archived: list[dict]  # dataset, title, since, last_seen
+
+    @property
+    def needs_sending(self) -> bool:
+        return bool(self.failures or self.missing or any(a["since"] == self.gathered_at for a in self.archived))
+
+    @property
+    def subject(self) -> str:
+        problems = len(self.failures) + len(self.missing)
+        when = (self.gathered_at or "jamais")[:10]
+        return f"Collecte des données de {self.name} du {when} : {problems} point(s) à vérifier"
+
+    def text(self) -> str:
+        grace = ARCHIVE_AFTER.days
+        lines = [f"À : {self.contact}", f"Objet : {self.subject}", "", "Bonjour,", ""]
+        if self.gathered_at is None:
+            return "\n".join([*lines, "Les sources de votre collectivité n'ont pas encore été collectées."])
+        lines.append(f"Voici le bilan de la collecte du {self.gathered_at} pour {self.name}.")
+        if not self.needs_sending:
+            lines.append("Tout a été collecté sans erreur : aucune action n'est nécessaire.")
+        if self.failures:
+            lines += ["", "Ce qui n'a pas pu être collecté (nouvelle tentative à la prochaine collecte) :"]
+            for failure in self.failures:
+                about = f" (jeu de données « {failure['title']} »)" if failure.get("title") else ""
+                lines.append(
+                    f"- {_WHAT.get(failure['what'], failure['what'])} {failure['where']}{about}, "
+                    f"le {failure['when']} : {failure['why']}"
+                )
+        if self.missing:
+            lines += ["", f"Jeux de données absents de vos sources (archivés après {grace} jours d'absence) :"]
+            lines += [f"- « {m['title']} » ({m['dataset']}), absent depuis le {m['since']}" for m in self.missing]
+        if self.archived:
+            lines += ["", "Jeux de données archivés (retirés du catalogue, conservés par le comité) :"]
+            lines += [f"- « {a['title']} » ({a['dataset']}), archivé le {a['since']}" for a in self.archived]
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "needs_sending": self.needs_sending, "subject": self.subject, "text": self.text()}
+
+
+def member_report(member: Member, manifest: dict | None) -> MemberReport:
+    """The report of `member`'s last gathering, from its manifest (None: never gathered)."""
+    manifest = manifest or {"datasets": {}}
+    datasets: dict = manifest["datasets"]
+
+    def title(slug: str | None) -> str | None:
+        entry = datasets.get(slug) if slug else None
+        return (entry.get("remote") or {}).get("title") if entry else None
+
+    def gone(status: str) -> list[dict]:
+        return [
+            {
+                "dataset": slug,
+                "title": title(slug),
+                "since": entry.get("status_since"),
+                "last_seen": entry.get("last_seen"),
+            }
+            for slug, entry in sorted(datasets.items())
+            if entry.get("status") == status
+        ]
+
+    return MemberReport(
+        member=member.slug,
+        name=member.name,
+        contact=member.contact,
+        gathered_at=manifest.get("gathered_at"),
+        failures=[{**failure, "title": title(failure.get("dataset"))} for failure in manifest.get("failures", [])],
+        missing=gone("missing"),
+        archived=gone("archived"),
+    )

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
+
+from catalog.committee import Committee
+from connectors.objectstore import ObjectStore
+
+DEMO_COMMITTEE = Path(__file__).resolve().parents[1] / "demo" / "committee.yaml"
 
 
 @dataclass
@@ -78,21 +84,25 @@ def print_summary(outcome: RunOutcome, demo: bool = False) -> None:
         print("  Dagster   make ui  (then http://127.0.0.1:3000)")
 
 
-def member_report(member: str) -> dict:
-    from catalog.naming import slugify
-    from connectors.objectstore import ObjectStore
-    from pipelines.gathering import manifest_key
+def member_report(member: str, *, committee: Committee | None = None, store: ObjectStore | None = None) -> dict:
+    """What the committee sends to one member's contact about its last gathering
+    (`tdh report MEMBER`): name and contact, when, each failure (what, where, why, when),
+    datasets missing or archived, and the message itself (`subject`, `text`).
 
-    store = ObjectStore.connect(os.environ["HUB_S3_ENDPOINT"], os.environ["HUB_S3_ACCESS_KEY"],
-                                os.environ["HUB_S3_SECRET_KEY"], os.environ["HUB_S3_BUCKET"])
-    manifest = store.get_json(manifest_key(slugify(member)), default={"datasets": {}})
-    return {
-        "member": member,
-        "gathered_at": manifest.get("gathered_at"),
-        "source_failures": manifest.get("failures", []),
-        "datasets": {
-            name: {"title": e["remote"]["title"], "status": e["status"], "errors": e.get("errors", [])}
-            for name, e in manifest["datasets"].items()
-            if e.get("errors") or e.get("status") != "present"
-        },
-    }
+    `member` is a slug or a name; the committee file is $HUB_COMMITTEE_FILE (else the
+    demo's), the store the one of the HUB_S3_* settings.
+    """
+    from catalog.committee import load_committee
+    from catalog.naming import slugify
+    from pipelines.gathering import manifest_key
+    from pipelines.gathering import member_report as report_of
+
+    path = os.environ.get("HUB_COMMITTEE_FILE") or str(DEMO_COMMITTEE)
+    committee = committee or load_committee(path)
+    found = [m for m in committee.members if m.slug == slugify(member) or m.name == member]
+    if not found:
+        slugs = ", ".join(m.slug for m in committee.members)
+        raise LookupError(f"{path}: no member {member!r} in committee {committee.slug} (members: {slugs})")
+    store = store or ObjectStore.connect(os.environ["HUB_S3_ENDPOINT"], os.environ["HUB_S3_ACCESS_KEY"],
+                                         os.environ["HUB_S3_SECRET_KEY"], os.environ["HUB_S3_BUCKET"])
+    return report_of(found[0], store.get_json(manifest_key(found[0].slug))).as_dict()

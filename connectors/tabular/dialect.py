@@ -88,7 +88,9 @@ def header_index(rows: Sequence[Sequence[str | None]]) -> int:
 
 
 def looks_like_header(cells: Sequence[str | None]) -> bool:
-    """A header row holds names; a row of numbers and dates means the file has no header."""
+    """A header holds at least one name; a row of numbers, dates and codes is data.
+
+    Years as column names ("Commune;2019;2020") are a header: one name is enough.
+    """
     values = [cell.strip() for cell in cells if cell is not None and cell.strip()]
-    data_like = sum(1 for value in values if _DATA_LIKE.match(value))
-    return data_like * 2 < len(values) or not values
+    return not values or not all(_DATA_LIKE.match(value) for value in values)

@@ -37,7 +37,7 @@ class Grid:
     header_in_grid: bool
     details: dict = field(default_factory=dict)  # report keys of the format
     changes: list[dict] = field(default_factory=list)
-    text_columns: tuple[int, ...] = ()
+    geometry_columns: tuple[int, ...] = ()  # GeoJSON geometries, kept as text
     double_encoding_possible: bool = True
 
 
@@ -141,7 +141,7 @@ def _geojson_grid(document: dict, filename: str) -> Grid:
     grid = _records_grid(records, keys)
     geometries = [_cell(feature.get("geometry")) for feature in features]
     frame = grid.frame.with_columns(pl.Series(f"c{len(keys)}", geometries, dtype=pl.String))
-    return Grid(frame, [*keys, "geometry"], False, grid.details, text_columns=(len(keys),))
+    return Grid(frame, [*keys, "geometry"], False, grid.details, geometry_columns=(len(keys),))
 
 
 def _keys(records: list[dict]) -> list[str]:

@@ -16,14 +16,14 @@ table is written by polars' streaming engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 import polars as pl
 
 from connectors.tabular import values as v
 from connectors.tabular.encoding import MOJIBAKE, repair_double_encoding
-from connectors.tabular.names import column_names
+from connectors.tabular.names import column_names, snake_case
 
 SAMPLE_ROWS = 2_000
 _MOJIBAKE_KEYS = list(MOJIBAKE)
@@ -41,6 +41,7 @@ class ColumnPlan:
     original: str
     type: str  # TableSchema vocabulary: string, integer, number, boolean, date, datetime
     decimal_comma: bool = False
+    symbols: tuple[str, ...] = v.SYMBOLS  # removed from numbers (spaces, %, €, dots)
     formats: tuple[str, ...] = ()  # date or datetime writings met (values.as_date/as_datetime)
     aware: bool = False
     from_datetimes: bool = False  # a date column written as datetimes at midnight
@@ -68,16 +69,18 @@ def normalise_grid(
     originals: Sequence[str | None],
     *,
     header_in_grid: bool,
-    text_columns: Sequence[int] = (),
+    keep_text: Collection[str] = (),
+    geometry_columns: Sequence[int] = (),
     streaming: bool = False,
     double_encoding_possible: bool = True,
 ) -> Normalisation:
     """Type a frame of String columns named by position; `originals` are the header cells.
 
     `header_in_grid`: the header row is the grid's first row (CSV and spreadsheets); it
-    and its repetitions further down are dropped. `text_columns` (positions) stay text
-    whatever they hold (GeoJSON geometry). `double_encoding_possible` is false when the
-    file's bytes hold no sequence of double-encoded UTF-8, which spares looking for it.
+    and its repetitions further down are dropped. `keep_text` (names as written or in
+    snake_case) and `geometry_columns` (positions, GeoJSON) stay text whatever they hold.
+    `double_encoding_possible` is false when the file's bytes hold no sequence of
+    double-encoded UTF-8, which spares looking for it.
     """
     written = [original or "" for original in originals]
     repaired = [repair_double_encoding(original.strip()) for original in written]
@@ -86,7 +89,9 @@ def normalise_grid(
     if header_in_grid:
         frame = frame.slice(1)
     is_header = _is_header(names, written) if header_in_grid else pl.lit(False)
-    run = _Run(names, written, repaired, tuple(text_columns), double_encoding_possible)
+    wanted = set(keep_text) | {snake_case(name) for name in keep_text}
+    text = {i for i, (name, original) in enumerate(zip(names, repaired, strict=True)) if {name, original} & wanted}
+    run = _Run(names, written, repaired, text | set(geometry_columns), set(geometry_columns), double_encoding_possible)
     if streaming:
         return run.streamed(frame, is_header, header_in_grid)
     return run.in_memory(frame.collect(), is_header, header_in_grid)
@@ -108,7 +113,8 @@ class _Run:
     names: list[str]
     written: list[str]  # header cells as read
     originals: list[str]  # header cells trimmed and repaired
-    text_columns: tuple[int, ...]
+    text_columns: set[int]
+    geometry_columns: set[int]
     double_encoding_possible: bool
 
     def in_memory(self, raw: pl.DataFrame, is_header: pl.Expr, header_in_grid: bool):
@@ -223,7 +229,8 @@ class _Run:
         empty: int,
     ) -> Normalisation:
         columns = [
-            {"name": p.name, "original": p.original, "type": "geojson" if p.keep_text else p.type} for p in plans
+            {"name": p.name, "original": p.original, "type": "geojson" if index in self.geometry_columns else p.type}
+            for index, p in enumerate(plans)
         ]
         changes = _table_changes(headers, empty, self.written, self.originals, self.names)
         for plan in plans:
@@ -274,6 +281,8 @@ def _measures(name: str, plan: ColumnPlan | None = None, width: int | None = Non
         measures["integer" + suffix] = lambda c=comma: v.as_integer(text, c).count()
         measures["number" + suffix] = lambda c=comma: v.as_number(text, c).count()
         measures["thousands" + suffix] = lambda c=comma: v.has_thousands_separator(text, c).sum()
+    for index, symbol in enumerate(v.SYMBOLS):
+        measures[f"symbol_{index}"] = lambda s=symbol: text.str.contains(s, literal=True).sum()
     for writing in v.DATE_FORMATS:
         measures[f"date_{writing}"] = lambda w=writing: v.as_date(text, (w,)).count()
     for writing in ("iso", "french"):
@@ -337,11 +346,11 @@ def _plan(name: str, original: str, m: Measures, *, keep_text: bool) -> ColumnPl
     common["repair"] = False
     if m("boolean") == values:
         return ColumnPlan(type="boolean", **common)
+    symbols = tuple(s for i, s in enumerate(v.SYMBOLS) if m(f"symbol_{i}"))
     for decimal_comma, suffix in ((False, ""), (True, "_comma")):
-        if m("integer" + suffix) == values:
-            return ColumnPlan(type="integer", decimal_comma=decimal_comma, **common)
-        if m("number" + suffix) == values:
-            return ColumnPlan(type="number", decimal_comma=decimal_comma, **common)
+        for type_ in ("integer", "number"):
+            if m(type_ + suffix) == values:
+                return ColumnPlan(type=type_, decimal_comma=decimal_comma, symbols=symbols, **common)
     dates = {writing: m(f"date_{writing}") for writing in v.DATE_FORMATS}
     if sum(dates.values()) == values:
         return ColumnPlan(type="date", formats=_met(dates), **common)
@@ -392,11 +401,15 @@ def _checks(plan: ColumnPlan, double_encoding_possible: bool) -> tuple[str, ...]
             keys += ("shortest",)
         return keys
     keys = ("count", "parsed")
-    suffix = "_comma" if plan.decimal_comma else ""
     if plan.type == "integer":
-        keys += ("parsed_min", "parsed_max", "leading_zero", "thousands" + suffix, "currency")
-    if plan.type == "number":
-        keys += ("thousands" + suffix, "percent", "currency")
+        keys += ("parsed_min", "parsed_max", "leading_zero")
+    if plan.type in ("integer", "number"):
+        # A symbol the plan does not remove makes its cell unreadable: no count needed.
+        separators = {*v.SYMBOLS} - {"%", "€"} - ({"."} if not plan.decimal_comma else set())
+        if separators & set(plan.symbols):
+            keys += ("thousands_comma" if plan.decimal_comma else "thousands",)
+        keys += ("percent",) if "%" in plan.symbols else ()
+        keys += ("currency",) if "€" in plan.symbols else ()
     if plan.from_datetimes:
         keys += ("midnight",)
     return keys
@@ -443,9 +456,9 @@ def _apply(plan: ColumnPlan) -> pl.Expr:
     if plan.type == "boolean":
         expression = v.as_boolean(value)
     elif plan.type == "integer":
-        expression = v.as_integer(value, plan.decimal_comma)
+        expression = v.as_integer(value, plan.decimal_comma, plan.symbols)
     elif plan.type == "number":
-        expression = v.as_number(value, plan.decimal_comma)
+        expression = v.as_number(value, plan.decimal_comma, plan.symbols)
     elif plan.from_datetimes:
         expression = v.as_datetime(value, plan.formats).dt.date()
     elif plan.type == "date":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Collection
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -38,16 +39,23 @@ _DECLARED = {
 }  # fmt: skip
 
 
-def read_table(data: bytes, filename: str, *, declared_format: str | None = None) -> NormalisedTable:
-    """Read and normalise a file held in memory; raise UnreadableFile naming the cause."""
+def read_table(
+    data: bytes, filename: str, *, declared_format: str | None = None, keep_text: Collection[str] = ()
+) -> NormalisedTable:
+    """Read and normalise a file held in memory; raise UnreadableFile naming the cause.
+
+    `keep_text`: columns (names as written or in snake_case) kept as text whatever they
+    hold, typically the string fields of the TableSchema the file is validated against:
+    in a field declared `^(\\d+|N/A)$`, "N/A" is a value, not a missing number.
+    """
     format_ = detect_format(data, filename)
     if format_ == "parquet":
         table = _parquet(data, filename)
     elif format_ in ("xlsx", "xls", "ods"):
-        table = _from_grid(spreadsheet_grid(data, filename, format_), format_, filename)
+        table = _from_grid(spreadsheet_grid(data, filename, format_), format_, filename, keep_text)
     else:
         text, encoding = decode(data, filename)
-        if not text.strip():
+        if not text or text.isspace():
             raise UnreadableFile(filename, "empty file")
         utf8 = data if encoding.codec == "utf-8" else text.encode("utf-8")
         if format_ == "json":
@@ -58,7 +66,7 @@ def read_table(data: bytes, filename: str, *, declared_format: str | None = None
             grid = csv_grid(utf8, sample, encoding, filename, complete=complete)
         grid.details["encoding"] = encoding.name
         grid.double_encoding_possible = might_be_double_encoded(utf8)
-        table = _from_grid(grid, format_, filename)
+        table = _from_grid(grid, format_, filename, keep_text)
     declared = _DECLARED.get((declared_format or "").strip().lower())
     table.report["declared_format"] = declared_format
     if declared and declared != format_ and {declared, format_} != {"json", "geojson"}:
@@ -69,7 +77,7 @@ def read_table(data: bytes, filename: str, *, declared_format: str | None = None
 
 def detect_format(data: bytes, filename: str) -> str:
     """csv, json, xlsx, xls, ods or parquet, from the content; UnreadableFile for the rest."""
-    if not data.strip():
+    if not data or data.isspace():
         raise UnreadableFile(filename, "empty file")
     if data.startswith(b"PAR1"):
         return "parquet"
@@ -98,7 +106,7 @@ def _zip_format(data: bytes, filename: str) -> str:
     raise UnreadableFile(filename, "a ZIP archive, not a table (its files must be read one by one)")
 
 
-def _from_grid(grid: Grid, format_: str, filename: str) -> NormalisedTable:
+def _from_grid(grid: Grid, format_: str, filename: str, keep_text: Collection[str]) -> NormalisedTable:
     if not grid.originals:
         raise UnreadableFile(filename, "no columns")
     try:
@@ -106,7 +114,8 @@ def _from_grid(grid: Grid, format_: str, filename: str) -> NormalisedTable:
             grid.frame,
             grid.originals,
             header_in_grid=grid.header_in_grid,
-            text_columns=grid.text_columns,
+            keep_text=keep_text,
+            geometry_columns=grid.geometry_columns,
             double_encoding_possible=grid.double_encoding_possible,
         )
         frame = normalisation.frame.collect()

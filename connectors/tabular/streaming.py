@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
@@ -38,6 +39,7 @@ def normalise_file(
     *,
     declared_format: str | None = None,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    keep_text: Collection[str] = (),
 ) -> dict:
     """Normalise any supported file to Parquet, streaming a CSV larger than the budget.
 
@@ -48,9 +50,10 @@ def normalise_file(
     with path_in.open("rb") as file:
         head = file.read(SAMPLE_BYTES)
     if path_in.stat().st_size > memory_budget and detect_format(head, path_in.name) == "csv":
-        return normalise_csv_file(path_in, path_out)
-    table = read_table(path_in.read_bytes(), path_in.name, declared_format=declared_format)
-    path_out.write_bytes(table.to_parquet())
+        return normalise_csv_file(path_in, path_out, keep_text=keep_text)
+    data = path_in.read_bytes()
+    table = read_table(data, path_in.name, declared_format=declared_format, keep_text=keep_text)
+    write_parquet(table.frame.lazy(), path_out, table.report)
     return table.report
 
 
@@ -60,6 +63,7 @@ def normalise_csv_file(
     *,
     filename: str | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    keep_text: Collection[str] = (),
 ) -> dict:
     """Normalise a CSV file of any size to Parquet (zstd) and return the report."""
     path_in, path_out = Path(path_in), Path(path_out_parquet)
@@ -67,7 +71,7 @@ def normalise_csv_file(
     size = path_in.stat().st_size
     with path_in.open("rb") as file:
         head = file.read(SAMPLE_BYTES)
-    if not head.strip():
+    if not head or head.isspace():
         raise UnreadableFile(filename, "empty file")
     complete = len(head) == size
     encoding = detect_encoding(head, filename, complete=complete)
@@ -81,6 +85,7 @@ def normalise_csv_file(
                 grid.frame,
                 grid.originals,
                 header_in_grid=grid.header_in_grid,
+                keep_text=keep_text,
                 streaming=True,
                 double_encoding_possible=suspect,
             )

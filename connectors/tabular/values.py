@@ -36,7 +36,6 @@ _SUFFIX = r"(?:[ \u00a0\u202f]?(?:%|€))?"
 _EXPONENT = r"(?:[eE][-+]?\d+)?"
 DOT_NUMBER = rf"^-?(?:\d{{1,3}}(?:{_SPACE}\d{{3}})+|\d+)(?:\.\d+)?{_EXPONENT}{_SUFFIX}$"
 COMMA_NUMBER = rf"^-?(?:\d{{1,3}}(?:[ \u00a0\u202f.]\d{{3}})+|\d+)(?:,\d+)?{_EXPONENT}{_SUFFIX}$"
-_THOUSANDS_SEPARATORS = [" ", "\u00a0", "\u202f"]
 
 LOCAL_TIME_ZONE = "Europe/Paris"
 DATE_FORMATS = ("iso", "french", "french_dash", "french_dot")
@@ -64,34 +63,47 @@ def as_boolean(value: pl.Expr) -> pl.Expr:
     )
 
 
-_DROPPED = {" ": "", "\u00a0": "", "\u202f": "", "%": "", "€": ""}
-_DOT_TEXT = _DROPPED
-_COMMA_TEXT = {**_DROPPED, ".": "", ",": "."}
+# What a number's text may hold besides digits, sign and decimal mark. A plan keeps only
+# those its sample met: removing an absent symbol still costs a pass over the column, and
+# a symbol met only further down makes the cell unreadable, so the column is looked at
+# again rather than misread.
+SYMBOLS = (" ", "\u00a0", "\u202f", "%", "€", ".")
+_THOUSANDS_SEPARATORS = (" ", "\u00a0", "\u202f")
 
 
-def _number_text(value: pl.Expr, decimal_comma: bool) -> pl.Expr:
-    """'1 234,5 %' -> '1234.5': one pass over the text, whatever the writing."""
-    return value.str.replace_many(_COMMA_TEXT if decimal_comma else _DOT_TEXT)
+def _number_text(value: pl.Expr, decimal_comma: bool, symbols: tuple[str, ...]) -> pl.Expr:
+    """'1 234,5 %' -> '1234.5'."""
+    text = value
+    for symbol in symbols:
+        if symbol != "." or decimal_comma:
+            text = text.str.replace_all(symbol, "", literal=True)
+    if decimal_comma:
+        text = text.str.replace(",", ".", literal=True)
+    return text
 
 
 def _pattern(decimal_comma: bool) -> str:
     return COMMA_NUMBER if decimal_comma else DOT_NUMBER
 
 
-def as_number(value: pl.Expr, decimal_comma: bool) -> pl.Expr:
-    number = _number_text(value, decimal_comma).cast(pl.Float64, strict=False)
-    scaled = pl.when(value.str.ends_with("%")).then(number / 100).otherwise(number)
-    return pl.when(value.str.contains(_pattern(decimal_comma))).then(scaled)
+def as_number(value: pl.Expr, decimal_comma: bool, symbols: tuple[str, ...] = SYMBOLS) -> pl.Expr:
+    number = _number_text(value, decimal_comma, symbols).cast(pl.Float64, strict=False)
+    if "%" in symbols:
+        number = pl.when(value.str.ends_with("%")).then(number / 100).otherwise(number)
+    return pl.when(value.str.contains(_pattern(decimal_comma))).then(number)
 
 
-def as_integer(value: pl.Expr, decimal_comma: bool) -> pl.Expr:
+def as_integer(value: pl.Expr, decimal_comma: bool, symbols: tuple[str, ...] = SYMBOLS) -> pl.Expr:
     """Integer, written without decimals (a percentage is a fraction, never an integer)."""
-    written = value.str.contains(_pattern(decimal_comma)) & ~value.str.ends_with("%")
-    return pl.when(written).then(_number_text(value, decimal_comma).cast(pl.Int64, strict=False))
+    written = value.str.contains(_pattern(decimal_comma))
+    if "%" in symbols:
+        written = written & ~value.str.ends_with("%")
+    text = _number_text(value, decimal_comma, symbols)
+    return pl.when(written).then(text.cast(pl.Int64, strict=False))
 
 
 def has_thousands_separator(value: pl.Expr, decimal_comma: bool) -> pl.Expr:
-    separators = _THOUSANDS_SEPARATORS + (["."] if decimal_comma else [])
+    separators = list(_THOUSANDS_SEPARATORS) + (["."] if decimal_comma else [])
     return value.str.contains_any(separators)
 
 

@@ -20,7 +20,8 @@ daily = dg.ScheduleDefinition(name="daily_gathering", job=hub_job, cron_schedule
 def inbox_sensor(context: dg.SensorEvaluationContext, object_store: ObjectStoreResource):
     """A run when a file appears or changes under inbox/ (the drop folder of small communes)."""
     seen = json.loads(context.cursor) if context.cursor else {}
-    current = {obj.key: obj.etag for obj in object_store.store().list("inbox/")}
+    # Upload time with the etag: a commune re-dropping an older version is a new drop too.
+    current = {obj.key: f"{obj.etag}@{obj.last_modified}" for obj in object_store.store().list("inbox/")}
     changed = sorted(k for k, etag in current.items() if seen.get(k) != etag)
     context.update_cursor(json.dumps(current))
     if not changed:

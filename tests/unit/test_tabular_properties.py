@@ -12,13 +12,13 @@ from connectors.tabular import read_table
 from connectors.tabular import values as v
 from connectors.tabular.names import snake_case
 
-# Letters a member's Windows-1252 file can hold, without "Ã" and "Â": those two, followed
-# by the right character, are how double-encoded UTF-8 starts and would be repaired.
-_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZéèêëàâäîïôöùûüçÉÈÊÀÇÔŒœÆæ€’«»"
+# Letters a member's Windows-1252 file can hold, without "Ã", "Â", "Å" and "Æ": followed
+# by the right character ("Ã©", "Æ’"), they are double-encoded UTF-8 and get repaired.
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZéèêëàâäîïôöùûüçÉÈÊÀÇÔŒœæ€’«»"
 _TEXT = st.text(alphabet=_LETTERS + " ;,'\"\n-0123456789", min_size=0, max_size=20)
-LABELS = st.builds(
-    lambda first, rest: (first + rest).strip(), st.sampled_from(_LETTERS), _TEXT
-).filter(lambda label: label.lower() not in ("true", "false"))
+LABELS = st.builds(lambda first, rest: (first + rest).strip(), st.sampled_from(_LETTERS), _TEXT).filter(
+    lambda label: label.lower() not in ("true", "false")
+)
 INSEE = st.from_regex(r"(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B)[0-9]{3}", fullmatch=True)
 AMOUNTS = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False)
 COUNTS = st.integers(min_value=-(10**7), max_value=10**7)
@@ -38,16 +38,16 @@ FRENCH_FRAMES = dataframes(
 )
 
 
-def french_csv(frame: pl.DataFrame) -> bytes:
+def french_csv(frame: pl.DataFrame, quote_style: str) -> bytes:
     """The CSV a French member writes: `;`, decimal comma, dd/mm/yyyy, Windows-1252."""
-    text = frame.write_csv(separator=";", decimal_comma=True, date_format="%d/%m/%Y")
+    text = frame.write_csv(separator=";", decimal_comma=True, date_format="%d/%m/%Y", quote_style=quote_style)
     return text.encode("cp1252")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(FRENCH_FRAMES)
-def test_a_french_csv_written_from_a_frame_reads_back_equal(frame):
-    table = read_table(french_csv(frame), "export.csv")
+@given(FRENCH_FRAMES, st.sampled_from(["necessary", "non_numeric", "always"]))
+def test_a_french_csv_written_from_a_frame_reads_back_equal(frame, quote_style):
+    table = read_table(french_csv(frame, quote_style), "export.csv")
     expected = frame.rename({name: snake_case(name) for name in frame.columns})
     assert table.report["delimiter"] == ";"
     assert_frame_equal(table.frame, expected, check_exact=False, rel_tol=1e-12)

@@ -38,7 +38,7 @@ def test_utf8_bom_is_removed_from_the_first_name():
     table = read_table(b"\xef\xbb\xbfcode_insee;nom\n01001;Ain\n", "bom.csv")
     assert table.report["encoding"] == "utf-8"
     assert table.frame.columns == ["code_insee", "nom"]
-    assert ("bom_removed" in {kind for _, kind in kinds(table)})
+    assert "bom_removed" in {kind for _, kind in kinds(table)}
 
 
 def test_utf16_with_bom():
@@ -101,6 +101,12 @@ def test_file_without_header_gets_positional_names():
     assert table.frame.columns == ["column_1", "column_2", "column_3"]
     assert table.frame["column_1"].to_list() == ["01001", "01002"]
     assert table.frame["column_3"].to_list() == [date(2021, 5, 10), date(2021, 5, 11)]
+
+
+def test_years_as_column_names_are_a_header():
+    table = read_text("Commune;2019;2020\nAuray;1 200;1 350\n")
+    assert table.frame.columns == ["commune", "2019", "2020"]
+    assert table.frame.row(0) == ("Auray", 1200, 1350)
 
 
 def test_multi_line_cells():

@@ -8,10 +8,8 @@ import pytest
 
 from connectors.tabular import NormalisedTable, normalise_csv_file, read_table
 
-# The same folder as the `samples` fixture; listed at collection time for parametrize.
-SAMPLE_CSVS = sorted(
-    path.name for path in (Path(__file__).resolve().parents[3] / "shared" / "samples").glob("*.csv")
-)
+# The `samples` fixture's folder, listed at collection time for parametrize.
+SAMPLE_CSVS = sorted(path.name for path in (Path(__file__).resolve().parents[1] / "samples").glob("*.csv"))
 
 
 def read(samples: Path, name: str) -> NormalisedTable:
@@ -129,6 +127,15 @@ def test_parking_file_reads_na_as_null(samples):
     assert frame["info"][0] == "Gratuité pour le marché le samedi matin"
 
 
+def test_schema_string_fields_can_be_kept_as_text(samples):
+    # The parking schema declares hauteur_max a string matching ^(\d+|N/A)$: "N/A" is a value.
+    data = (samples / "stationnement_exemple-valide.csv").read_bytes()
+    table = read_table(data, "stationnement.csv", keep_text={"hauteur_max", "Xlong"})
+    assert table.frame["hauteur_max"].to_list() == ["290", "N/A"]
+    assert table.frame["xlong"].to_list() == ["1.452323", "1.452323"]
+    assert types(table)["nb_places"] == "integer"
+
+
 def test_non_conformant_grant_file(samples):
     table = read(samples, "subventions_DILCRAH_2019_nonconforme.csv")
     frame = table.frame
@@ -136,9 +143,7 @@ def test_non_conformant_grant_file(samples):
     columns = {c["name"]: c for c in table.report["columns"]}
     # "Aide notifiée Ã  l'Europe": the header's double-encoded "à" is repaired.
     assert columns["aide_notifiee_a_l_europe"]["original"] == "Aide notifiée à l'Europe"
-    assert columns["montant_total_de_la_subvention"]["original"] == (
-        "Montant total de la subvention*"
-    )
+    assert columns["montant_total_de_la_subvention"]["original"] == ("Montant total de la subvention*")
     assert changes(table, "double_encoding_repaired")[0]["count"] == 1
     assert frame["date_de_convention"].to_list()[:2] == [date(2019, 5, 10), date(2019, 8, 30)]
     # One cell is a period ("2019-02-15/2022-02-14"): the column stays text, nothing lost.
