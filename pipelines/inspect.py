@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 
 from catalog.privacy import screen
-from catalog.validation import load_schema, validate
+from catalog.validation import SchemaError, validate
 from connectors.http import FetchError, FetchPolicy, fetch
-from connectors.tabular import UnreadableFile, read_table
+from connectors.tabular import read_table
+from pipelines.schemas import load_declared_schema
 
 FIRST_ERRORS = 20
 
@@ -32,9 +33,10 @@ def _load(source: str) -> tuple[bytes, str]:
 
 def inspect_command(source: str, *, schema: str | None, out: str | None, as_json: bool) -> int:
     try:
+        loaded = load_declared_schema(schema, Path.cwd()) if schema else None
         data, name = _load(source)
-        table = read_table(data, name)
-    except (OSError, FetchError, UnreadableFile) as exc:
+        table = read_table(data, name, keep_text=loaded.text_fields if loaded else ())
+    except (OSError, ValueError, FetchError, SchemaError) as exc:  # UnreadableFile is a ValueError
         print(f"tdh inspect: cannot read {source}: {exc}", file=sys.stderr)
         return 2
     report = table.report
@@ -49,12 +51,8 @@ def inspect_command(source: str, *, schema: str | None, out: str | None, as_json
         "validation": None,
         "personal_data": [],
     }
-    if schema:
-        if schema.startswith(("http://", "https://")):
-            schema_source = json.loads(fetch(schema, FetchPolicy()).body)
-        else:
-            schema_source = Path(schema)
-        outcome = validate(table.frame, load_schema(schema_source))
+    if loaded:
+        outcome = validate(table.frame, loaded)
         result["validation"] = {
             **outcome.summary(),
             "errors": outcome.error_count,

@@ -14,18 +14,18 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
 
 from catalog.privacy import pseudonymise, screen
-from catalog.validation import load_schema, validate
+from catalog.validation import SchemaError, validate
+from connectors.http import FetchError
 from connectors.objectstore import ObjectStore, object_key
 from connectors.tabular import UnreadableFile, read_table
 from pipelines.gathering import Failure, manifest_key
+from pipelines.schemas import load_declared_schema
 
 TABULAR_FORMATS = {"CSV", "TXT", "XLSX", "XLS", "ODS", "JSON", "GEOJSON", "PARQUET"}
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -63,7 +63,7 @@ def stage_member(store: ObjectStore, member: str, pseudonymisation_key: bytes) -
                 continue
             try:
                 report = _stage_resource(store, landing, override, pseudonymisation_key)
-            except (UnreadableFile, ValueError, OSError) as exc:
+            except (UnreadableFile, SchemaError, FetchError, ValueError, OSError) as exc:
                 result.failures.append(
                     Failure("resource", f"{dataset}/{landing.get('name', resource)}", str(exc),
                             landing["fetched_at"])
@@ -85,8 +85,9 @@ def _tally(result: MemberStaging, dataset: str, report: dict) -> None:
 
 def _stage_resource(store: ObjectStore, landing: dict, override: dict, key: bytes) -> dict:
     member, dataset, resource = landing["member"], landing["dataset"], landing["resource"]
+    schema = load_declared_schema(override["schema"]) if override.get("schema") else None
     table = read_table(store.get_bytes(landing["key"]), landing.get("name") or landing["key"],
-                       declared_format=landing["format"])
+                       declared_format=landing["format"], keep_text=schema.text_fields if schema else ())
     frame = table.frame
     dropped = [c for c in override.get("drop_columns", ()) if c in frame.columns]
     frame = frame.drop(dropped)
@@ -96,8 +97,7 @@ def _stage_resource(store: ObjectStore, landing: dict, override: dict, key: byte
     table.frame = frame
 
     validation = None
-    if override.get("schema"):
-        schema = load_schema(_schema_source(override["schema"]))
+    if schema is not None:
         outcome = validate(frame, schema)
         validation = outcome.summary()
         buffer = io.BytesIO()
@@ -131,15 +131,14 @@ def _stage_resource(store: ObjectStore, landing: dict, override: dict, key: byte
     }
 
 
+# Bumped when reading, validation or screening change what a staged file holds, so that
+# unchanged raw bytes are staged again by the new rules.
+STAGING_RULES = 2
+
+
 def _decisions_fingerprint(override: dict) -> str:
-    return hashlib.sha256(json.dumps(override, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _schema_source(reference: str) -> str | Path:
-    """Schemas are named by URL or by a path relative to the project (committee files)."""
-    if reference.startswith(("http://", "https://")):
-        return reference
-    return PROJECT_DIR / reference
+    decisions = {"override": override, "rules": STAGING_RULES}
+    return hashlib.sha256(json.dumps(decisions, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def read_staged(store: ObjectStore, member: str, dataset: str, resource: str) -> pl.DataFrame:

@@ -100,6 +100,12 @@ class TableSchema:
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
+    @property
+    def text_fields(self) -> tuple[str, ...]:
+        """Fields the file must keep as written: in a string field declared `^(\\d+|N/A)$`,
+        "N/A" is a value, not a missing number, so the reader must not type or blank it."""
+        return tuple(f.name for f in self.fields if f.type == "string")
+
 
 def load_schema(source: dict[str, Any] | str | Path) -> TableSchema:
     """Read a TableSchema from a dict, a JSON text or a local JSON file.
