@@ -102,7 +102,8 @@ def _resources(name: str, files: list[StagedFile]) -> list[DesiredResource]:
         stem = slugify(base).replace("-", "_") or f.slug  # download names people recognise
         table = pl.read_parquet(io.BytesIO(f.parquet))
         resources.append(_resource(name, f"{f.slug}/csv", f"{base} (CSV)", "CSV", f"{stem}.csv", f.csv,
-                                   "text/csv", "Fichier normalisé : UTF-8, virgule, dates ISO.", table))
+                                   "text/csv", "Fichier normalisé : UTF-8, virgule, dates ISO." + _conformity(f.report),
+                                   table))
         resources.append(_resource(name, f"{f.slug}/parquet", f"{base} (Parquet)", "Parquet",
                                    f"{stem}.parquet", f.parquet, "application/vnd.apache.parquet",
                                    "Même contenu, typé, pour l'analyse (Parquet, zstd)."))
@@ -111,6 +112,19 @@ def _resources(name: str, files: list[StagedFile]) -> list[DesiredResource]:
                                        f"{stem}_validation.csv", f.errors_csv, "text/csv",
                                        "Une ligne par erreur : ligne, colonne, valeur, règle, message."))
     return resources
+
+
+def _conformity(report: dict) -> str:
+    """The validation summary, where people read it: the resource's description."""
+    validation = report.get("validation")
+    if not validation:
+        return ""
+    schema = f"{validation['schema']} {validation.get('version') or ''}".strip()
+    if validation["valid"]:
+        return f" Conforme au schéma {schema}."
+    errors = validation["errors"]
+    plural = "s" if errors > 1 else ""
+    return f" Non conforme au schéma {schema} : {errors} erreur{plural} (voir le rapport de validation)."
 
 
 def _resource(dataset: str, role: str, title: str, fmt: str, filename: str, data: bytes, mimetype: str,

@@ -1,4 +1,5 @@
 import hashlib
+from pathlib import Path
 
 from catalog.naming import dataset_slug, resource_id
 from catalog.publication import DesiredDataset, DesiredResource, plan
@@ -68,3 +69,27 @@ def test_changed_bytes_reupload_the_same_resource_id():
 def test_archive_only_what_is_still_active():
     published = {"auray-gone": {"state": "active"}, "auray-old": {"state": "deleted"}}
     assert plan([], published, archive=["auray-gone", "auray-old", "auray-never"]).archive == ["auray-gone"]
+
+
+def test_validation_summary_travels_into_the_resource_description():
+    import io
+
+    import polars as pl
+
+    from catalog.committee import load_committee
+    from catalog.packages import StagedFile, member_dataset
+
+    committee = load_committee(Path(__file__).resolve().parents[2] / "demo" / "committee.yaml")
+    frame = pl.DataFrame({"id": ["1"], "nb_places": [10]})
+    parquet = io.BytesIO()
+    frame.write_parquet(parquet)
+    report = {"name": "parkings.csv", "validation": {"schema": "stationnement", "version": "0.1.5",
+                                                     "valid": False, "errors": 3}}
+    staged = StagedFile(slug="r1", report=report, csv=b"id,nb_places\n1,10\n", parquet=parquet.getvalue(),
+                        errors_csv=b"row,column,value,rule,message\n")
+    dataset = member_dataset(committee.member("carnac"), "carnac-parkings",
+                             {"remote": {"title": "Parkings", "remote_id": "p"}}, [staged])
+    csv = next(r for r in dataset.resources if r.format == "CSV" and "rapport" not in r.name)
+    assert "Non conforme au schéma stationnement 0.1.5 : 3 erreurs" in csv.description
+    assert dataset.fields["conforms_to"] == ["stationnement"]
+    assert any(r.filename == "parkings_validation.csv" for r in dataset.resources)
