@@ -59,6 +59,7 @@ class Plan:
     create: list[DesiredDataset] = field(default_factory=list)
     update: list[DesiredDataset] = field(default_factory=list)  # metadata changed
     upload: list[tuple[str, DesiredResource, bool]] = field(default_factory=list)  # (dataset, res, exists)
+    relabel: list[tuple[str, DesiredResource]] = field(default_factory=list)  # same bytes, new name/description
     unchanged: list[str] = field(default_factory=list)
     archive: list[str] = field(default_factory=list)
 
@@ -67,6 +68,7 @@ class Plan:
             "create": [d.name for d in self.create],
             "update": [d.name for d in self.update],
             "upload": [f"{name}/{r.name}" for name, r, _ in self.upload],
+            "relabel": [f"{name}/{r.name}" for name, r in self.relabel],
             "unchanged": self.unchanged,
             "archive": self.archive,
         }
@@ -91,6 +93,9 @@ def plan(desired: Iterable[DesiredDataset], published: dict[str, dict], archive:
             if held is None or held.get("hash") != resource.sha256:
                 result.upload.append((dataset.name, resource, held is not None))
                 touched = True
+            elif any(_normal(held.get(k)) != _normal(v) for k, v in _labels(resource).items()):
+                result.relabel.append((dataset.name, resource))
+                touched = True
         if not touched:
             result.unchanged.append(dataset.name)
     for name in archive:
@@ -98,6 +103,10 @@ def plan(desired: Iterable[DesiredDataset], published: dict[str, dict], archive:
         if current is not None and current.get("state") != "deleted":
             result.archive.append(name)
     return result
+
+
+def _labels(resource: DesiredResource) -> dict:
+    return {"name": resource.name, "description": resource.description, "format": resource.format}
 
 
 def _metadata_differs(dataset: DesiredDataset, current: dict) -> bool:
@@ -148,6 +157,8 @@ def apply(result: Plan, ckan) -> None:
             ckan.action.resource_create(package_id=dataset_name, upload=upload, **fields)
         if resource.table is not None and resource.table.height <= DATASTORE_MAX_ROWS:
             push_to_datastore(ckan, resource.id, resource.table)
+    for _, resource in result.relabel:
+        ckan.action.resource_patch(id=resource.id, **_labels(resource))
     for name in result.archive:
         # Archived, not purged: CKAN's delete is a state change an admin can undo.
         ckan.action.package_delete(id=name)

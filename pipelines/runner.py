@@ -28,7 +28,10 @@ def run_hub() -> RunOutcome:
 
     job = defs().resolve_job_def("hub_job")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    # Warnings and errors only on the terminal: the summary below says the rest, and every
+    # event is in the run's log in the Dagster UI.
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
     outcome = RunOutcome(success=result.success, run_id=result.run_id)
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
@@ -61,8 +64,8 @@ def print_summary(outcome: RunOutcome, demo: bool = False) -> None:
         print(f"  ! {failure['member']}: {failure['where']}: {failure['why']}")
     if catalog:
         print(f"catalogue: {catalog['created']} created, {catalog['updated']} updated, "
-              f"{catalog['uploaded']} files uploaded, {catalog['unchanged']} unchanged, "
-              f"{catalog['archived']} archived")
+              f"{catalog['uploaded']} files uploaded, {catalog.get('relabelled', 0)} relabelled, "
+              f"{catalog['unchanged']} unchanged, {catalog['archived']} archived")
         for name in catalog.get("withheld", []):
             print(f"  withheld (personal data, no exemption in the committee file): {name}")
     for key, meta in outcome.metadata.items():

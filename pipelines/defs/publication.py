@@ -23,7 +23,7 @@ def catalog(
     plan = result.plan
     return dg.MaterializeResult(metadata={
         "created": len(plan["create"]), "updated": len(plan["update"]),
-        "uploaded": len(plan["upload"]), "unchanged": len(plan["unchanged"]),
+        "uploaded": len(plan["upload"]), "relabelled": len(plan["relabel"]), "unchanged": len(plan["unchanged"]),
         "archived": len(plan["archive"]), "withheld": dg.MetadataValue.json(result.withheld),
         "organizations_created": dg.MetadataValue.json(result.organizations_created),
         "plan": dg.MetadataValue.json(plan),

@@ -28,11 +28,16 @@ def _dataset(title="Volumes", data=b"a,b\n1,2\n") -> DesiredDataset:
 def _published(dataset: DesiredDataset) -> dict:
     return {
         **dataset.fields,
+        # CKAN answers owner_org as the organization's id, not the name the hub sent.
+        "owner_org": "54b27e14-ec83-4c11-bf74-fdeea063e20a",
         "name": dataset.name,
         "state": "active",
         "organization": {"name": "auray"},
         "tags": [{"name": t} for t in dataset.tags],
-        "resources": [{"id": r.id, "hash": r.sha256} for r in dataset.resources],
+        "resources": [
+            {"id": r.id, "hash": r.sha256, "name": r.name, "description": r.description, "format": r.format}
+            for r in dataset.resources
+        ],
     }
 
 
@@ -93,3 +98,10 @@ def test_validation_summary_travels_into_the_resource_description():
     assert "Non conforme au schéma stationnement 0.1.5 : 3 erreurs" in csv.description
     assert dataset.fields["conforms_to"] == ["stationnement"]
     assert any(r.filename == "parkings_validation.csv" for r in dataset.resources)
+
+
+def test_new_description_relabels_without_upload():
+    published = _published(_dataset())
+    published["resources"][0]["description"] = "ancienne description"
+    todo = plan([_dataset()], {"auray-x": published})
+    assert [r.name for _, r in todo.relabel] == ["csv"] and not todo.upload and not todo.unchanged
