@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -136,11 +137,17 @@ def child(contender: str, path_in: Path, path_out: Path) -> None:
     sys.path.insert(0, str(PROJECT_DIR))
     for library in LIBRARIES[contender]:
         importlib.import_module(library)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     outcome = CONTENDERS[contender](path_in, path_out)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
-    print(json.dumps({**outcome, "seconds": seconds, "peak_rss": peak}))
+    print(json.dumps({**outcome, "seconds": seconds, "cpu": cpu, "peak_rss": peak}))
+
+
+def _cpu_seconds() -> float:
+    """Processor time of all the process's threads: what the work costs whatever the load."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def compare(rows: int, workdir: Path, repeat: int) -> None:
@@ -163,12 +170,13 @@ def compare(rows: int, workdir: Path, repeat: int) -> None:
     for name, figures in (("hub", hub), ("pandas", pandas)):
         print(
             f"{name:>7}: {figures['seconds']:6.2f} s  {rows / figures['seconds']:>12,.0f} rows/s"
-            f"  peak RSS {figures['peak_rss'] / 2**20:7.0f} MiB"
+            f"  CPU {figures['cpu']:5.2f} s  peak RSS {figures['peak_rss'] / 2**20:7.0f} MiB"
         )
     print(
         f"  ratio: hub is {pandas['seconds'] / hub['seconds']:.1f}x faster than pandas"
-        f" (fastest of {repeat} alternated runs each)"
+        f" (fastest of {repeat} alternated runs each); CPU time ratio {pandas['cpu'] / hub['cpu']:.1f}x"
     )
+    print(f"  load average during the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"  same Parquet content: {same}")
     print(f"  hub types: {hub['types']}")
 

@@ -10,3 +10,9 @@ class UnreadableFile(ValueError):
         super().__init__(f"{filename}: {cause}")
         self.filename = filename
         self.cause = cause
+
+
+def first_line(error: Exception) -> str:
+    """The gist of a library's error: polars appends its whole query plan to the message."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

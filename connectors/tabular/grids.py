@@ -22,7 +22,7 @@ from connectors.tabular.dialect import (
     sniff_dialect,
 )
 from connectors.tabular.encoding import Encoding
-from connectors.tabular.errors import UnreadableFile
+from connectors.tabular.errors import UnreadableFile, first_line
 from connectors.tabular.normalise import change
 
 SNIFF_CHARACTERS = 1 << 20
@@ -53,7 +53,7 @@ def csv_grid(source: bytes | str, sample: str, encoding: Encoding, filename: str
             head = pl.read_csv(source, **options)
             frame = head.lazy()
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
-        raise UnreadableFile(filename, f"malformed CSV: {_first_line(error)}") from None
+        raise UnreadableFile(filename, f"malformed CSV: {first_line(error)}") from None
     originals = list(head.row(0)) if dialect.has_header and head.height else [None] * head.width
     details = {
         "encoding": encoding.name,
@@ -96,7 +96,7 @@ def spreadsheet_grid(data: bytes, filename: str, format_: str) -> Grid:
             raise_if_empty=False,
         )
     except Exception as error:  # calamine raises its own exception types per format
-        raise UnreadableFile(filename, f"unreadable {format_.upper()}: {_first_line(error)}") from None
+        raise UnreadableFile(filename, f"unreadable {format_.upper()}: {first_line(error)}") from None
     if frame.height == 0:
         raise UnreadableFile(filename, f"the first sheet ({sheets[0]}) is empty")
     rows = frame.head(SAMPLE_ROWS).rows()
@@ -162,7 +162,3 @@ def _cell(value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

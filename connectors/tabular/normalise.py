@@ -29,6 +29,8 @@ SAMPLE_ROWS = 2_000
 _MOJIBAKE_KEYS = list(MOJIBAKE)
 _HEADER = "__tdh_header"
 _TYPED = ("boolean", "integer", "number", "date", "datetime")
+# Checks that, in memory, read the typed table rather than the text (_Run.typed_counts).
+_READ_FROM_TYPED = ("trimmed", "shortest", "float_codes", "mojibake")
 
 Measures = Callable[[str], int]
 
@@ -40,6 +42,7 @@ class ColumnPlan:
     name: str
     original: str
     type: str  # TableSchema vocabulary: string, integer, number, boolean, date, datetime
+    trim: bool = True  # cells with spaces around them: trimmed before reading
     decimal_comma: bool = False
     symbols: tuple[str, ...] = v.SYMBOLS  # removed from numbers (spaces, %, €, dots)
     formats: tuple[str, ...] = ()  # date or datetime writings met (values.as_date/as_datetime)
@@ -124,12 +127,11 @@ class _Run:
         plans = self.sample_plans(raw.head(SAMPLE_ROWS))
         # Every column is typed once; the checks then read the typed table where they can
         # (parsed counts, trimmed cells, shortest code) and the text only where they must.
-        typed = raw.select(_apply(replace(plan, repair=False, zero_width=None)) for plan in plans)
+        texts = raw.with_columns(_stripped(plans))
+        typed = texts.select(_apply(replace(plan, repair=False, zero_width=None), stripped=True) for plan in plans)
         text_checks = {
             plan.name: tuple(
-                key
-                for key in self.checks(plan)
-                if not key.startswith("parsed") and key not in ("trimmed", "shortest", "mojibake")
+                key for key in self.checks(plan) if not key.startswith("parsed") and key not in _READ_FROM_TYPED
             )
             for plan in plans
         }
@@ -156,12 +158,13 @@ class _Run:
             counts = {"count": raw.get_column(name).count(), "parsed": column.count()}
             if column.dtype == pl.Int64:
                 counts |= {"parsed_min": column.min(), "parsed_max": column.max()}
-        elif plan.keep_text or plan.unseen:
+        elif plan.unseen:
             counts = {}
         else:
             counts = {"trimmed": (column != raw.get_column(name)).sum()}
             if plan.zero_width:
-                counts["shortest"] = column.str.strip_suffix(".0").str.len_chars().min()
+                counts["shortest"] = column.str.len_bytes().min()
+                counts["float_codes"] = column.str.ends_with(".0").sum()
             if self.double_encoding_possible:
                 counts["mojibake"] = column.str.contains_any(_MOJIBAKE_KEYS).sum()
         return {f"{name}\x00{key}": count for key, count in counts.items()}
@@ -181,7 +184,8 @@ class _Run:
         if retyped:
             empty = frame.select(_all_null(plans).sum()).collect(engine="streaming").item()
             measured["empty"] = empty
-        typed = frame.select(_apply(plan) for plan in plans).filter(~_no_value())
+        typed = frame.with_columns(_stripped(plans)).select(_apply(p, stripped=True) for p in plans)
+        typed = typed.filter(~_no_value())
         headers, empty = measured["headers"], measured["empty"]
         rows = measured["rows"] - empty
         return self.result(typed, rows, plans, measured, headers, empty - headers)
@@ -269,7 +273,8 @@ def _measures(name: str, plan: ColumnPlan | None = None, width: int | None = Non
         "digits": lambda: digits.count(),
         "digits_min": lambda: digits.str.len_bytes().min(),
         "digits_max": lambda: digits.str.len_bytes().max(),
-        "shortest": lambda: cell.str.strip_suffix(".0").str.len_chars().min(),
+        "shortest": lambda: cell.str.len_bytes().min(),
+        "float_codes": lambda: cell.str.ends_with(".0").sum(),
         "fraction": lambda: text.str.contains(v.FRACTION).sum(),
         "boolean": lambda: v.as_boolean(text).count(),
         "percent": lambda: text.str.ends_with("%").sum(),
@@ -299,7 +304,7 @@ def _measures(name: str, plan: ColumnPlan | None = None, width: int | None = Non
 
 def _profile(name: str, double_encoding_possible: bool) -> tuple[str, ...]:
     """The counts that decide a column's plan."""
-    skipped = {"count", "shortest"} | (set() if double_encoding_possible else {"mojibake"})
+    skipped = {"count", "shortest", "float_codes"} | (set() if double_encoding_possible else {"mojibake"})
     return tuple(key for key in _measures(name, width=v.code_width(name)) if key not in skipped)
 
 
@@ -343,7 +348,9 @@ def _plan(name: str, original: str, m: Measures, *, keep_text: bool) -> ColumnPl
             unseen=values == 0,
             **common,
         )
-    common["repair"] = False
+    # Typed columns are trimmed only when the sample needs it: a cell with spaces further
+    # down fails to read, and the check on all rows makes the column trimmed then.
+    common |= {"repair": False, "trim": m("trimmed") > 0}
     if m("boolean") == values:
         return ColumnPlan(type="boolean", **common)
     symbols = tuple(s for i, s in enumerate(v.SYMBOLS) if m(f"symbol_{i}"))
@@ -365,7 +372,7 @@ def _plan(name: str, original: str, m: Measures, *, keep_text: bool) -> ColumnPl
         if m("midnight") == values:
             return ColumnPlan(type="date", formats=_met(datetimes), from_datetimes=True, **common)
         return ColumnPlan(type="datetime", formats=_met(datetimes), **common)
-    return ColumnPlan(type="string", **(common | {"repair": m("mojibake") > 0}))
+    return ColumnPlan(type="string", **(common | {"repair": m("mojibake") > 0, "trim": True}))
 
 
 def _met(counts: dict[str, int]) -> tuple[str, ...]:
@@ -390,15 +397,13 @@ def _checks(plan: ColumnPlan, double_encoding_possible: bool) -> tuple[str, ...]
     """The counts that confirm a sample's plan on all rows and feed the report."""
     if plan.unseen:
         return ("values",)
-    if plan.keep_text:
-        return ()
     if plan.type == "string":
         keys: tuple[str, ...] = ("trimmed",)
         keys += ("mojibake",) if double_encoding_possible else ()
         if plan.identifier and plan.identifier.startswith("code of"):
             keys += ("values", "digits", "digits_min", "digits_max")
         if plan.zero_width:
-            keys += ("shortest",)
+            keys += ("shortest", "float_codes")
         return keys
     keys = ("count", "parsed")
     if plan.type == "integer":
@@ -422,10 +427,12 @@ def _parsed_short(plan: ColumnPlan, measured: dict) -> bool:
 
 def _settle(plan: ColumnPlan, measured: dict) -> ColumnPlan:
     """Repair and restore zeros where all rows need it, not just the sample."""
-    if plan.type != "string" or plan.keep_text or plan.unseen:
+    if plan.type != "string" or plan.unseen:
         return plan
     m = _getter(measured, plan.name)
-    lost_zeros = plan.zero_width is not None and 0 < m("shortest") < plan.zero_width
+    # "1001" for an INSEE code, or "3805449320029.0": a SIRET that went through a float.
+    shorter = 0 < m("shortest") < (plan.zero_width or 0)
+    lost_zeros = plan.zero_width is not None and (shorter or m("float_codes") > 0)
     return replace(plan, repair=m("mojibake") > 0, zero_width=plan.zero_width if lost_zeros else None)
 
 
@@ -447,12 +454,18 @@ def _confirmed(plan: ColumnPlan, m: Measures) -> bool:
     return not plan.from_datetimes or m("midnight") == values
 
 
-def _apply(plan: ColumnPlan) -> pl.Expr:
+def _stripped(plans: list[ColumnPlan]) -> list[pl.Expr]:
+    """The text of the typed columns, trimmed once for all the readers that look at it."""
+    return [pl.col(plan.name).str.strip_chars() for plan in plans if plan.type in _TYPED and plan.trim]
+
+
+def _apply(plan: ColumnPlan, *, stripped: bool = False) -> pl.Expr:
+    """The column as the plan says; `stripped` when its text was trimmed already."""
     raw = pl.col(plan.name)
     if plan.type == "string":
         return _finish_text(v.present(raw), plan)
     # Typed readers return null for blanks and N/A markers: they parse no such cell.
-    value = raw.str.strip_chars()
+    value = raw if stripped or not plan.trim else raw.str.strip_chars()
     if plan.type == "boolean":
         expression = v.as_boolean(value)
     elif plan.type == "integer":

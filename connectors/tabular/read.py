@@ -15,7 +15,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from connectors.tabular.encoding import decode, might_be_double_encoded
-from connectors.tabular.errors import UnreadableFile
+from connectors.tabular.errors import UnreadableFile, first_line
 from connectors.tabular.grids import SNIFF_CHARACTERS, Grid, csv_grid, json_grid, spreadsheet_grid
 from connectors.tabular.names import column_names
 from connectors.tabular.normalise import change, normalise_grid
@@ -120,7 +120,7 @@ def _from_grid(grid: Grid, format_: str, filename: str, keep_text: Collection[st
         )
         frame = normalisation.frame.collect()
     except pl.exceptions.ComputeError as error:
-        raise UnreadableFile(filename, f"malformed {format_.upper()}: {error}") from None
+        raise UnreadableFile(filename, f"malformed {format_.upper()}: {first_line(error)}") from None
     report = {
         "format": format_,
         **grid.details,
@@ -137,7 +137,7 @@ def _parquet(data: bytes, filename: str) -> NormalisedTable:
         frame = pl.read_parquet(io.BytesIO(data))
         schema = pq.read_schema(io.BytesIO(data))
     except Exception as error:  # the Parquet readers raise several exception types
-        raise UnreadableFile(filename, f"unreadable Parquet: {error}") from None
+        raise UnreadableFile(filename, f"unreadable Parquet: {first_line(error)}") from None
     # A file the hub wrote keeps each column's original name in its field metadata.
     originals = [(field.metadata or {}).get(ORIGINAL_NAME.encode(), field.name.encode()).decode() for field in schema]
     frame.columns = column_names(frame.columns)

@@ -1,9 +1,10 @@
 """Normalising files too large for memory: CSV straight from disk to Parquet.
 
-The text is transcoded to UTF-8 in chunks (polars reads only UTF-8), then polars scans
-it lazily twice: once for the column profile, once to write the Parquet file with its
-streaming engine. Peak memory stays near the chunk size plus polars' batches, whatever
-the file size.
+The text is transcoded to UTF-8 in chunks (polars reads only UTF-8) into a temporary
+file beside the output, then polars scans it lazily: the first rows decide the column
+types, one pass checks them on all rows, one more writes the Parquet file with the
+streaming engine. Memory stays bounded by the chunk size and polars' batches, whatever
+the file size (about 0.5 GB measured for 0.3 to 1.2 GB files, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from connectors.tabular.encoding import (
     detect_encoding,
     might_be_double_encoded,
 )
-from connectors.tabular.errors import UnreadableFile
+from connectors.tabular.errors import UnreadableFile, first_line
 from connectors.tabular.grids import SNIFF_CHARACTERS, csv_grid
 from connectors.tabular.normalise import normalise_grid
 from connectors.tabular.read import detect_format, read_table
@@ -99,7 +100,7 @@ def normalise_csv_file(
             }
             write_parquet(normalisation.frame, path_out, report)
         except pl.exceptions.ComputeError as error:
-            raise UnreadableFile(filename, f"malformed CSV: {error}") from None
+            raise UnreadableFile(filename, f"malformed CSV: {first_line(error)}") from None
     return report
 
 

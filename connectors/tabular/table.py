@@ -16,6 +16,9 @@ import pyarrow as pa
 FORMULA_START = r"^[=+\-@\t\x00]"
 ORIGINAL_NAME = "original_name"  # Parquet field metadata key
 REPORT_KEY = "tdh.normalisation"  # Parquet file metadata key: the whole report, as JSON
+# Arrow's own default level: staged files are rewritten when pooled, so writing fast
+# matters more than the 15 % of bytes level 3 would save (for 50 % more CPU).
+ZSTD_LEVEL = 1
 
 
 @dataclass
@@ -53,6 +56,7 @@ def write_parquet(frame: pl.LazyFrame, target: str | Path | IO[bytes], report: d
     frame.sink_parquet(
         target,
         compression="zstd",
+        compression_level=ZSTD_LEVEL,
         metadata={REPORT_KEY: json.dumps(report, ensure_ascii=False)},
         arrow_schema=_schema_with_originals(frame.collect_schema(), report),
     )

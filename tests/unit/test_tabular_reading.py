@@ -204,6 +204,13 @@ def test_a_word_in_a_number_column_keeps_it_text():
     assert table.frame["valeur"][0] == "0,5"
 
 
+def test_spaces_around_a_number_after_the_sample():
+    rows = "\n".join(f"{n},5;a" for n in range(3000))
+    table = read_text(f"valeur;nom\n{rows}\n  7,25 ;b\n")
+    assert table.frame.schema["valeur"] == pl.Float64
+    assert table.frame["valeur"][-1] == 7.25
+
+
 def test_booleans_true_false_but_not_oui_non():
     table = read_text("gratuit;notification_ue\ntrue;oui\nFalse;non\n")
     assert table.frame["gratuit"].to_list() == [True, False]
