@@ -1,4 +1,4 @@
-"""Every CSV of ../shared/samples read as the hub reads it: what is detected, typed, changed."""
+"""Every CSV of tests/samples (copied from ../shared/samples) read as the hub reads it."""
 
 from datetime import UTC, date, datetime
 from pathlib import Path
