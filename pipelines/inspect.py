@@ -46,7 +46,9 @@ def inspect_command(source: str, *, schema: str | None, out: str | None, as_json
         "encoding": report.get("encoding"),
         "delimiter": report.get("delimiter"),
         "rows": table.frame.height,
-        "columns": [{"name": c, "type": str(t)} for c, t in table.frame.schema.items()],
+        # TableSchema's words (string, integer, number, date...), what schema authors read.
+        "columns": [{"name": c["name"], "type": c["type"], "original": c.get("original")}
+                    for c in report["columns"]],
         "changes": report.get("changes", []),
         "validation": None,
         "personal_data": [],
