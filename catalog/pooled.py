@@ -1,7 +1,7 @@
 """Pooled tables: one table per common schema, merging every member's files.
 
 Like udata's schema consolidation: each member's conformant file is read, brought to the
-common columns, concatenated, and deduplicated on the primary key (latest landing wins).
+common columns, concatenated, and deduplicated on the primary key. Each commune only contributes rows about itself.
 """
 
 from __future__ import annotations
@@ -72,8 +72,22 @@ def conform(frame: pl.DataFrame, table: PooledTable, origin: str, member: str) -
     return pl.DataFrame(columns).with_columns(pl.lit(member).alias("member"))
 
 
+def own_rows(frame: pl.DataFrame, insee: str | None, origin: str) -> pl.DataFrame:
+    """A commune speaks for itself only: rows about another commune are refused, or one
+    member could overwrite another's figures (and reach another lead's dashboard)."""
+    if insee is None or "code_insee" not in frame.columns:
+        return frame
+    foreign = (frame["code_insee"] != insee).arg_true()
+    if len(foreign):
+        row = int(foreign[0]) + 1
+        raise PoolingError(f"{origin}: row {row}, column code_insee: {frame['code_insee'][row - 1]!r} "
+                           f"is not this member's commune ({insee})")
+    return frame
+
+
 def pool(parts: list[pl.DataFrame], table: PooledTable) -> pl.DataFrame:
-    """Concatenate conformed parts; on a duplicated key the last part wins."""
+    """Concatenate conformed parts; on a duplicated key the last part wins (parts come in
+    committee order, then by dataset name: a member's newer file should replace the old)."""
     if not parts:
         return pl.DataFrame(schema={**table.columns, "member": pl.String()})
     merged = pl.concat(parts, how="vertical")

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import polars as pl
-from ckanapi import NotFound
+from ckanapi import CKANAPIError, NotFound, ValidationError
 
 # Metadata fields the hub owns; anything else in CKAN (activity, counters) is ignored
 # when deciding whether a dataset changed.
@@ -60,6 +60,8 @@ class Plan:
     update: list[DesiredDataset] = field(default_factory=list)  # metadata changed
     upload: list[tuple[str, DesiredResource, bool]] = field(default_factory=list)  # (dataset, res, exists)
     relabel: list[tuple[str, DesiredResource]] = field(default_factory=list)  # same bytes, new name/description
+    remove: list[tuple[str, str]] = field(default_factory=list)  # (dataset, resource id) no longer published
+    failed: list[str] = field(default_factory=list)  # "dataset: reason", filled by apply
     unchanged: list[str] = field(default_factory=list)
     archive: list[str] = field(default_factory=list)
 
@@ -69,6 +71,8 @@ class Plan:
             "update": [d.name for d in self.update],
             "upload": [f"{name}/{r.name}" for name, r, _ in self.upload],
             "relabel": [f"{name}/{r.name}" for name, r in self.relabel],
+            "remove": [f"{name}/{rid}" for name, rid in self.remove],
+            "failed": self.failed,
             "unchanged": self.unchanged,
             "archive": self.archive,
         }
@@ -79,23 +83,32 @@ def plan(desired: Iterable[DesiredDataset], published: dict[str, dict], archive:
     result = Plan()
     for dataset in desired:
         current = published.get(dataset.name)
-        if current is None or current.get("state") == "deleted":
+        if current is None:
             result.create.append(dataset)
             result.upload.extend((dataset.name, r, False) for r in dataset.resources)
             continue
-        touched = False
-        if _metadata_differs(dataset, current):
+        # An archived (deleted) package coming back is reactivated in place: its resources
+        # are still there under their uuid5 ids, so they are patched, not created twice.
+        touched = current.get("state") == "deleted"
+        if touched or _metadata_differs(dataset, current):
             result.update.append(dataset)
             touched = True
         existing = {r["id"]: r for r in current.get("resources", [])}
         for resource in dataset.resources:
             held = existing.get(resource.id)
-            if held is None or held.get("hash") != resource.sha256:
+            # A preview that failed to load last time is retried with the upload.
+            preview_missing = (resource.table is not None and resource.table.height <= DATASTORE_MAX_ROWS
+                               and held is not None and held.get("datastore_active") is False)
+            if held is None or held.get("hash") != resource.sha256 or preview_missing:
                 result.upload.append((dataset.name, resource, held is not None))
                 touched = True
             elif any(_normal(held.get(k)) != _normal(v) for k, v in _labels(resource).items()):
                 result.relabel.append((dataset.name, resource))
                 touched = True
+        # A file the member no longer publishes leaves the dataset too.
+        for gone in sorted(set(existing) - {r.id for r in dataset.resources}):
+            result.remove.append((dataset.name, gone))
+            touched = True
         if not touched:
             result.unchanged.append(dataset.name)
     for name in archive:
@@ -129,39 +142,61 @@ def _normal(value):
 
 
 def apply(result: Plan, ckan) -> None:
-    """Carry out a plan with a ckanapi client (RemoteCKAN or LocalCKAN)."""
+    """Carry out a plan with a ckanapi client (RemoteCKAN or LocalCKAN).
+
+    Dataset by dataset: one failure is recorded in `result.failed` and the others go on;
+    what failed is planned again on the next run, since CKAN still differs.
+    """
+    steps: dict[str, list] = {}
     for dataset in result.create:
-        payload = {**dataset.fields, "name": dataset.name, "tags": [{"name": t} for t in dataset.tags]}
-        try:
-            ckan.action.package_create(**payload)
-        except Exception as exc:
-            # A 409 on create means "it exists": another writer or a deleted one. Update it.
-            if "already" not in str(exc).lower() and "url" not in str(exc).lower():
-                raise
-            ckan.action.package_patch(id=dataset.name, state="active", **_patchable(payload))
+        steps.setdefault(dataset.name, []).append(lambda d=dataset: _create(ckan, d))
     for dataset in result.update:
-        payload = {**dataset.fields, "tags": [{"name": t} for t in dataset.tags]}
-        ckan.action.package_patch(id=dataset.name, **_patchable(payload))
-    for dataset_name, resource, exists in result.upload:
-        upload = io.BytesIO(resource.data)
-        upload.name = resource.filename
-        fields = {
-            "id": resource.id, "name": resource.name, "format": resource.format,
-            "description": resource.description, "hash": resource.sha256,
-            "hash_algorithm": "http://spdx.org/rdf/terms#checksumAlgorithm_sha256",
-            "mimetype": resource.mimetype, "size": len(resource.data),
-        }
-        if exists:
-            ckan.action.resource_patch(upload=upload, **fields)
-        else:
-            ckan.action.resource_create(package_id=dataset_name, upload=upload, **fields)
-        if resource.table is not None and resource.table.height <= DATASTORE_MAX_ROWS:
-            push_to_datastore(ckan, resource.id, resource.table)
-    for _, resource in result.relabel:
-        ckan.action.resource_patch(id=resource.id, **_labels(resource))
+        payload = {**dataset.fields, "state": "active", "tags": [{"name": t} for t in dataset.tags]}
+        steps.setdefault(dataset.name, []).append(lambda p=payload, n=dataset.name: ckan.action.package_patch(
+            id=n, **_patchable(p)))
+    for name, resource, exists in result.upload:
+        steps.setdefault(name, []).append(lambda n=name, r=resource, e=exists: _upload(ckan, n, r, e))
+    for name, resource in result.relabel:
+        steps.setdefault(name, []).append(lambda r=resource: ckan.action.resource_patch(id=r.id, **_labels(r)))
+    for name, resource_id in result.remove:
+        steps.setdefault(name, []).append(lambda i=resource_id: ckan.action.resource_delete(id=i))
     for name in result.archive:
         # Archived, not purged: CKAN's delete is a state change an admin can undo.
-        ckan.action.package_delete(id=name)
+        steps.setdefault(name, []).append(lambda n=name: ckan.action.package_delete(id=n))
+    for name, actions in steps.items():
+        try:
+            for action in actions:
+                action()
+        except (CKANAPIError, OSError) as exc:
+            result.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:300]}")
+
+
+def _create(ckan, dataset: DesiredDataset) -> None:
+    payload = {**dataset.fields, "name": dataset.name, "tags": [{"name": t} for t in dataset.tags]}
+    try:
+        ckan.action.package_create(**payload)
+    except ValidationError as exc:
+        # The name is taken: the package exists (another run created it). Update it.
+        if "name" not in (exc.error_dict or {}):
+            raise
+        ckan.action.package_patch(id=dataset.name, state="active", **_patchable(payload))
+
+
+def _upload(ckan, dataset_name: str, resource: DesiredResource, exists: bool) -> None:
+    upload = io.BytesIO(resource.data)
+    upload.name = resource.filename
+    fields = {
+        "id": resource.id, "name": resource.name, "format": resource.format,
+        "description": resource.description, "hash": resource.sha256,
+        "hash_algorithm": "http://spdx.org/rdf/terms#checksumAlgorithm_sha256",
+        "mimetype": resource.mimetype, "size": len(resource.data),
+    }
+    if exists:
+        ckan.action.resource_patch(upload=upload, **fields)
+    else:
+        ckan.action.resource_create(package_id=dataset_name, upload=upload, **fields)
+    if resource.table is not None and resource.table.height <= DATASTORE_MAX_ROWS:
+        push_to_datastore(ckan, resource.id, resource.table)
 
 
 def push_to_datastore(ckan, resource_id: str, table: pl.DataFrame) -> None:

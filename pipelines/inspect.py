@@ -33,7 +33,7 @@ def _load(source: str) -> tuple[bytes, str]:
 
 def inspect_command(source: str, *, schema: str | None, out: str | None, as_json: bool) -> int:
     try:
-        loaded = load_declared_schema(schema, Path.cwd()) if schema else None
+        loaded = load_declared_schema(schema, Path.cwd(), confined=False) if schema else None
         data, name = _load(source)
         table = read_table(data, name, keep_text=loaded.text_fields if loaded else ())
     except (OSError, ValueError, FetchError, SchemaError) as exc:  # UnreadableFile is a ValueError

@@ -66,6 +66,8 @@ def print_summary(outcome: RunOutcome, demo: bool = False) -> None:
         print(f"catalogue: {catalog['created']} created, {catalog['updated']} updated, "
               f"{catalog['uploaded']} files uploaded, {catalog.get('relabelled', 0)} relabelled, "
               f"{catalog['unchanged']} unchanged, {catalog['archived']} archived")
+        for failure in catalog.get("failed", []):
+            print(f"  ! not published this run (retried next run): {failure}")
         for name in catalog.get("withheld", []):
             print(f"  withheld (personal data, no exemption in the committee file): {name}")
     for key, meta in outcome.metadata.items():

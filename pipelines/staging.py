@@ -21,7 +21,7 @@ from catalog.privacy import pseudonymise, screen
 from catalog.validation import SchemaError, validate
 from connectors.http import FetchError
 from connectors.objectstore import ObjectStore, object_key
-from connectors.tabular import UnreadableFile, read_table
+from connectors.tabular import UnreadableFile, read_table, safe_csv
 from pipelines.gathering import Failure, manifest_key
 from pipelines.schemas import load_declared_schema
 
@@ -100,9 +100,8 @@ def _stage_resource(store: ObjectStore, landing: dict, override: dict, key: byte
     if schema is not None:
         outcome = validate(frame, schema)
         validation = outcome.summary()
-        buffer = io.BytesIO()
-        outcome.errors.write_csv(buffer)
-        store.put_bytes(staged_key(member, dataset, resource, "errors.csv"), buffer.getvalue(), "text/csv")
+        # The diagnostics quote the producer's cells: published, so neutralised like the data.
+        store.put_bytes(staged_key(member, dataset, resource, "errors.csv"), safe_csv(outcome.errors), "text/csv")
 
     findings = screen(frame, ignore_columns=hashed)
     exemption = override.get("personal_data_exemption")
@@ -133,7 +132,7 @@ def _stage_resource(store: ObjectStore, landing: dict, override: dict, key: byte
 
 # Bumped when reading, validation or screening change what a staged file holds, so that
 # unchanged raw bytes are staged again by the new rules.
-STAGING_RULES = 2
+STAGING_RULES = 3
 
 
 def _decisions_fingerprint(override: dict) -> str:

@@ -39,7 +39,9 @@ class LeadAccess:
 
 
 def lead_access(warehouse_url: str, lead: str, communes: tuple[str, ...]) -> LeadAccess:
-    owner_password = urlsplit(warehouse_url).password or ""
+    owner_password = urlsplit(warehouse_url).password
+    if not owner_password:  # the lead passwords derive from it: an empty key is a public one
+        raise ValueError("HUB_WAREHOUSE_URL must carry the owner's password: lead passwords derive from it")
     password = hmac.new(owner_password.encode(), f"lead:{lead}".encode(), hashlib.sha256).hexdigest()[:32]
     return LeadAccess(lead=lead, role=f"lead_{lead.replace('-', '_')}", password=password,
                       communes=tuple(sorted(communes)))

@@ -9,6 +9,7 @@ memory budget.
 
 from connectors.tabular.read import NormalisedTable, UnreadableFile, detect_format, read_table
 from connectors.tabular.streaming import DEFAULT_MEMORY_BUDGET, normalise_csv_file, normalise_file
+from connectors.tabular.table import safe_csv
 
 __all__ = [
     "DEFAULT_MEMORY_BUDGET",
@@ -18,4 +19,5 @@ __all__ = [
     "normalise_csv_file",
     "normalise_file",
     "read_table",
+    "safe_csv",
 ]

@@ -14,6 +14,7 @@ from collections.abc import Collection
 import polars as pl
 import pyarrow.parquet as pq
 
+from connectors.archives import UnsafeArchive, check_zip
 from connectors.tabular.encoding import decode, might_be_double_encoded
 from connectors.tabular.errors import UnreadableFile, first_line
 from connectors.tabular.grids import SNIFF_CHARACTERS, Grid, csv_grid, json_grid, spreadsheet_grid
@@ -93,6 +94,12 @@ def detect_format(data: bytes, filename: str) -> str:
 
 
 def _zip_format(data: bytes, filename: str) -> str:
+    # XLSX and ODS are ZIP containers: the same size, ratio and name checks as any archive
+    # before a spreadsheet reader inflates them.
+    try:
+        check_zip(data, filename)
+    except UnsafeArchive as error:
+        raise UnreadableFile(filename, str(error)) from None
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         names = set(archive.namelist())

@@ -41,14 +41,20 @@ class NormalisedTable:
 
     def to_csv(self) -> bytes:
         """UTF-8 CSV with commas, formula-like text neutralised, numbers left as numbers."""
-        text_columns = pl.col(pl.String)
-        neutralised = self.frame.with_columns(
-            pl.when(text_columns.str.contains(FORMULA_START))
-            .then(pl.lit("'") + text_columns)
-            .otherwise(text_columns)
-            .name.keep()
-        )
-        return neutralised.write_csv().encode("utf-8")
+        return safe_csv(self.frame)
+
+
+def safe_csv(frame: pl.DataFrame) -> bytes:
+    """Every CSV the hub publishes: UTF-8, commas, text cells starting with = + - @, tab or
+    NUL prefixed with ' so a spreadsheet never runs them (OWASP ASVS 1.2.10)."""
+    text_columns = pl.col(pl.String)
+    neutralised = frame.with_columns(
+        pl.when(text_columns.str.contains(FORMULA_START))
+        .then(pl.lit("'") + text_columns)
+        .otherwise(text_columns)
+        .name.keep()
+    )
+    return neutralised.write_csv().encode("utf-8")
 
 
 def write_parquet(frame: pl.LazyFrame, target: str | Path | IO[bytes], report: dict) -> None:

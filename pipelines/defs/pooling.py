@@ -16,7 +16,7 @@ def pooled_asset(table: PooledTable) -> dg.AssetsDefinition:
     @dg.asset(key=["pooled", table.name], deps=["staged"], group_name="pooling", kinds={"polars", "parquet"},
               description=table.description)
     def _pooled(committee: CommitteeResource, object_store: ObjectStoreResource) -> dg.MaterializeResult:
-        members = [m.slug for m in committee.load().members]
+        members = {m.slug: m.insee for m in committee.load().members}
         result = pool_members(object_store.store(), members, table)
         return dg.MaterializeResult(metadata={
             "rows": result.rows, "members": dg.MetadataValue.json(result.members),

@@ -24,7 +24,8 @@ def catalog(
     return dg.MaterializeResult(metadata={
         "created": len(plan["create"]), "updated": len(plan["update"]),
         "uploaded": len(plan["upload"]), "relabelled": len(plan["relabel"]), "unchanged": len(plan["unchanged"]),
-        "archived": len(plan["archive"]), "withheld": dg.MetadataValue.json(result.withheld),
+        "archived": len(plan["archive"]), "removed": len(plan["remove"]),
+        "failed": dg.MetadataValue.json(plan["failed"]), "withheld": dg.MetadataValue.json(result.withheld),
         "organizations_created": dg.MetadataValue.json(result.organizations_created),
         "plan": dg.MetadataValue.json(plan),
     })

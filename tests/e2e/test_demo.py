@@ -20,6 +20,7 @@ def _counts(ckan, store, superset) -> dict:
     packages = ckan.action.package_search(q="*:*", rows=1000, include_private=True)["results"]
     hub = [p for p in packages if p["organization"] and p["organization"]["name"] in orgs]
     return {
+        "organizations": sorted(orgs),
         "packages": sorted(p["name"] for p in hub),
         "resources": sum(len(p["resources"]) for p in hub),
         "raw": sum(1 for _ in store.list("raw/")),
@@ -86,6 +87,7 @@ def test_second_run_changes_nothing(demo_runs):
     assert second.metadata["raw"]["resources_landed"] == 0
     catalog = second.metadata["catalog"]
     assert catalog["created"] == catalog["updated"] == catalog["uploaded"] == 0
+    assert catalog["relabelled"] == catalog["archived"] == catalog["removed"] == 0 and catalog["failed"] == []
     assert second.metadata["pooled/water_volumes"]["changed"] is False
 
 

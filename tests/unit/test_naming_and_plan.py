@@ -105,3 +105,18 @@ def test_new_description_relabels_without_upload():
     published["resources"][0]["description"] = "ancienne description"
     todo = plan([_dataset()], {"auray-x": published})
     assert [r.name for _, r in todo.relabel] == ["csv"] and not todo.upload and not todo.unchanged
+
+
+def test_archived_dataset_coming_back_is_reactivated_not_recreated():
+    published = _published(_dataset())
+    published["state"] = "deleted"
+    todo = plan([_dataset()], {"auray-x": published})
+    assert not todo.create and [d.name for d in todo.update] == ["auray-x"]
+    assert not todo.upload  # its resources are still there: nothing is created twice
+
+
+def test_a_file_no_longer_published_is_removed():
+    published = _published(_dataset())
+    published["resources"].append({"id": "old-resource", "hash": "x"})
+    todo = plan([_dataset()], {"auray-x": published})
+    assert todo.remove == [("auray-x", "old-resource")]

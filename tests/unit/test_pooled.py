@@ -38,3 +38,12 @@ def test_pool_keeps_the_last_file_on_a_duplicate_key():
     second = conform(_frame(volume_facture_m3=[81.0, 91.0]), WATER_VOLUMES, "b", "auray")
     pooled = pool([first, second], WATER_VOLUMES)
     assert pooled.height == 2 and pooled["volume_facture_m3"].to_list() == [81.0, 91.0]
+
+
+def test_a_commune_cannot_speak_for_another():
+    from catalog.pooled import own_rows
+
+    frame = conform(_frame(code_insee=["56007", "56046"]), WATER_VOLUMES, "a", "auray")
+    with pytest.raises(PoolingError, match=r"row 2, column code_insee: '56046' is not this member's commune"):
+        own_rows(frame, "56007", "auray/v.csv")
+    assert own_rows(frame, None, "epci/v.csv").height == 2  # an EPCI may report for its communes
