@@ -18,9 +18,11 @@ from catalog.naming import resource_id, slugify
 from catalog.pooled import PooledTable
 from catalog.publication import DesiredDataset, DesiredResource
 
-LICENCES = {  # CKAN licence ids for the licences French collectivities use
+LICENCES = {  # CKAN licence ids for the licences French collectivities use, as sources spell them
     "etalab-2.0": "etalab-2.0", "lov2": "etalab-2.0", "licence ouverte": "etalab-2.0",
-    "odbl": "odc-odbl", "odc-odbl": "odc-odbl", "cc-by": "cc-by", "cc0": "cc-zero",
+    "licence ouverte v2.0": "etalab-2.0", "licence ouverte / open licence version 2.0": "etalab-2.0",
+    "fr-lo": "etalab-2.0", "odbl": "odc-odbl", "odc-odbl": "odc-odbl", "odbl-1.0": "odc-odbl",
+    "cc-by": "cc-by", "cc-by-4.0": "cc-by", "cc0": "cc-zero", "cc-zero": "cc-zero", "cc0-1.0": "cc-zero",
 }
 DEFAULT_LICENCE = "etalab-2.0"
 EU_FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
@@ -38,7 +40,11 @@ class StagedFile:
 
 
 def licence_id(value: str | None) -> str:
-    return LICENCES.get((value or "").strip().lower(), DEFAULT_LICENCE) if value else DEFAULT_LICENCE
+    """CKAN's id for a known licence; an unknown one is kept as the source wrote it (never
+    relabelled as another licence); none at all is Licence Ouverte, the French default."""
+    if not value or not value.strip():
+        return DEFAULT_LICENCE
+    return LICENCES.get(value.strip().lower(), value.strip())
 
 
 def publisher(member: Member) -> list[dict]:

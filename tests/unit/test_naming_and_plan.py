@@ -120,3 +120,10 @@ def test_a_file_no_longer_published_is_removed():
     published["resources"].append({"id": "old-resource", "hash": "x"})
     todo = plan([_dataset()], {"auray-x": published})
     assert todo.remove == [("auray-x", "old-resource")]
+
+
+def test_unknown_licences_are_never_relabelled():
+    from catalog.packages import licence_id
+
+    assert licence_id(None) == "etalab-2.0" and licence_id("Licence Ouverte v2.0") == "etalab-2.0"
+    assert licence_id("ODbL-1.0") == "odc-odbl" and licence_id("CC-BY-SA-4.0") == "CC-BY-SA-4.0"
