@@ -67,11 +67,20 @@ def manifest_key(member: str) -> str:
     return object_key("raw", member, "manifest.json")
 
 
+# How each API expects its key (CKAN's API token, udata's X-API-KEY, Opendatasoft's Apikey).
+API_KEY_HEADERS = {
+    "ckan": ("Authorization", "{key}"),
+    "udata": ("X-API-KEY", "{key}"),
+    "opendatasoft": ("Authorization", "Apikey {key}"),
+}
+
+
 def source_policy(source: Source, base: FetchPolicy | None = None) -> FetchPolicy:
     """The fetch policy of one source: the hub's limits, its credentials, its allow-list."""
     headers = {}
     if source.credentials_env and os.environ.get(source.credentials_env):
-        headers["Authorization"] = os.environ[source.credentials_env]
+        name, template = API_KEY_HEADERS.get(source.type, ("Authorization", "{key}"))
+        headers[name] = template.format(key=os.environ[source.credentials_env])
     allow = frozenset()
     if source.allow_private_network and source.url:
         allow = frozenset({_host(source.url)})
