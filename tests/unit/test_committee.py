@@ -63,3 +63,18 @@ def test_identifiers():
     assert is_siret("21560046100010") and not is_siret("21560046100011")
     assert is_siret("35600000000056") and not is_siret("35600000000057")  # La Poste: digit sum / 5
     assert is_insee_commune("2A004") and is_insee_commune("01001") and not is_insee_commune("2C004")
+
+
+@pytest.mark.parametrize(
+    ("kind", "header", "value"),
+    [("ckan", "Authorization", "s3cr3t"), ("udata", "X-API-KEY", "s3cr3t"),
+     ("opendatasoft", "Authorization", "Apikey s3cr3t")],
+)
+def test_credentials_come_from_the_named_variable_in_each_api_style(monkeypatch, kind, header, value):
+    from catalog.committee import Source
+    from pipelines.gathering import source_policy
+
+    monkeypatch.setenv("MEMBER_PORTAL_KEY", "s3cr3t")
+    source = Source(type=kind, url="https://data.example.fr", organization="ville", credentials_env="MEMBER_PORTAL_KEY")
+    assert source_policy(source).headers == {header: value}
+    assert source_policy(source).allow_private_hosts == frozenset()  # not allow-listed unless said
