@@ -9,6 +9,13 @@ SEAWEEDFS_DIR="$STACK_DIR/seaweedfs"          # data (volumes, filer metadata, m
 SEAWEEDFS_LOG="$LOG_DIR/seaweedfs.log"
 SEAWEEDFS_BUILD_LOG="$LOG_DIR/seaweedfs-build.log"
 SEAWEEDFS_BUCKET=territorial-data-hub
+# S3 identities (mode 600, generated from .stack/env at every start, never in git): the
+# stack's admin (STACK_S3_ADMIN_*, used only here to create the bucket) and the hub
+# (HUB_S3_*, limited to Read/Write/List/Tagging on $SEAWEEDFS_BUCKET).
+SEAWEEDFS_S3_CONFIG="$SEAWEEDFS_DIR/s3-identities.json"
+# sha256 of that file + weed's arguments, as the running weed was started with them: a
+# change (new identities, new flags, an installation from before the scoped key) restarts it.
+SEAWEEDFS_CONFIG_MARKER="$RUN_DIR/seaweedfs.config.sha256"
 # Go's module and build caches are the machine's own (`go env GOMODCACHE GOCACHE`), as
 # ~/.m2 is for Solr: another checkout on this machine rebuilds weed from cache in seconds.
 # Every port explicit (mini silently moves a defaulted port that is busy, and derives gRPC
@@ -39,6 +46,8 @@ seaweedfs_built_version() {
 seaweedfs_install() {
   ensure_secret HUB_S3_ACCESS_KEY 20
   ensure_secret HUB_S3_SECRET_KEY 40
+  ensure_secret STACK_S3_ADMIN_ACCESS_KEY 20
+  ensure_secret STACK_S3_ADMIN_SECRET_KEY 40
   mkdir -p "$SEAWEEDFS_DIR"
   if ! command -v go >/dev/null 2>&1; then
     [ -x "$BIN_DIR/weed" ] && { log "seaweedfs: no Go toolchain, keeping $BIN_DIR/weed unchecked"; return 0; }
@@ -66,43 +75,110 @@ seaweedfs_healthy() {
   curl -fsS -o /dev/null --max-time 3 "http://127.0.0.1:$S3_PORT/healthz" 2>/dev/null
 }
 
+# weed's arguments after the binary. Identities come only from -s3.config (no AWS_* in
+# weed's environment: SeaweedFS makes those an admin and logs the access key id).
+# The embedded IAM API is off: nothing here manages users over S3.
+seaweedfs_args() {
+  SEAWEEDFS_ARGS=(-logtostderr=true -config_dir="$SEAWEEDFS_DIR" mini
+    -dir="$SEAWEEDFS_DIR" -ip=127.0.0.1 -ip.bind=127.0.0.1
+    -master.telemetry=false -master.volumeSizeLimitMB=128
+    -master.port=$SEAWEEDFS_MASTER_PORT -master.port.grpc=$SEAWEEDFS_MASTER_GRPC_PORT
+    -volume.port=$SEAWEEDFS_VOLUME_PORT -volume.port.grpc=$SEAWEEDFS_VOLUME_GRPC_PORT
+    -filer.port=$SEAWEEDFS_FILER_PORT -filer.port.grpc=$SEAWEEDFS_FILER_GRPC_PORT
+    -filer.localSocket="$SEAWEEDFS_DIR/filer.sock"
+    -s3.port=$S3_PORT -s3.port.grpc=$SEAWEEDFS_S3_GRPC_PORT
+    -s3.localSocket="$SEAWEEDFS_DIR/s3.sock"
+    -s3.config="$SEAWEEDFS_S3_CONFIG" -s3.iam=false
+    -s3.port.iceberg=0 -s3.port.lance=0 -webdav=false
+    -s3.autoCreateBucket=false -s3.allowDeleteBucketNotEmpty=false
+    -admin.ui=false -admin.port=$SEAWEEDFS_ADMIN_PORT
+    -admin.port.grpc=$SEAWEEDFS_ADMIN_GRPC_PORT -admin.port.legacy=0
+    -admin.dataDir="$SEAWEEDFS_DIR/admin")
+}
+
+# Write the identities file from the secrets (printf is a builtin: no secret in any argv).
+# The file is replaced only when its content changes.
+seaweedfs_write_s3_config() {
+  local k b=$SEAWEEDFS_BUCKET tmp="$SEAWEEDFS_S3_CONFIG.tmp"
+  for k in HUB_S3_ACCESS_KEY HUB_S3_SECRET_KEY STACK_S3_ADMIN_ACCESS_KEY STACK_S3_ADMIN_SECRET_KEY; do
+    [[ ${!k:-} =~ ^[A-Za-z0-9]+$ ]] || die "seaweedfs: $k missing or not alphanumeric in $ENV_FILE (run seaweedfs_install)"
+  done
+  [ "$HUB_S3_ACCESS_KEY" != "$STACK_S3_ADMIN_ACCESS_KEY" ] \
+    || die "seaweedfs: HUB_S3_ACCESS_KEY and STACK_S3_ADMIN_ACCESS_KEY must differ"
+  mkdir -p "$SEAWEEDFS_DIR"
+  rm -f "$tmp"
+  ( umask 077; {
+    printf '{\n  "identities": [\n'
+    printf '    {\n      "name": "stack-admin",\n'
+    printf '      "credentials": [{"accessKey": "%s", "secretKey": "%s"}],\n' \
+      "$STACK_S3_ADMIN_ACCESS_KEY" "$STACK_S3_ADMIN_SECRET_KEY"
+    printf '      "actions": ["Admin", "Read", "List", "Tagging", "Write"]\n    },\n'
+    printf '    {\n      "name": "hub",\n'
+    printf '      "credentials": [{"accessKey": "%s", "secretKey": "%s"}],\n' \
+      "$HUB_S3_ACCESS_KEY" "$HUB_S3_SECRET_KEY"
+    printf '      "actions": ["Read:%s", "Write:%s", "List:%s", "Tagging:%s"]\n    }\n' "$b" "$b" "$b" "$b"
+    printf '  ]\n}\n'; } >"$tmp" )
+  chmod 600 "$tmp"
+  if cmp -s "$tmp" "$SEAWEEDFS_S3_CONFIG"; then rm -f "$tmp"; else mv -f "$tmp" "$SEAWEEDFS_S3_CONFIG"; fi
+}
+
+seaweedfs_config_hash() {
+  seaweedfs_args
+  { cat "$SEAWEEDFS_S3_CONFIG"; printf '%s\n' "${SEAWEEDFS_ARGS[@]}"; } | sha256sum | cut -d' ' -f1
+}
+
+# Redact the stack's S3 keys from the service log (an older start logged the access key
+# id of its admin identity). Run only while weed is stopped: it replaces the file.
+seaweedfs_scrub_log() {
+  [ -s "$SEAWEEDFS_LOG" ] || return 0
+  local tmp="$SEAWEEDFS_LOG.scrub" rc=0
+  KEYS="$HUB_S3_ACCESS_KEY $HUB_S3_SECRET_KEY $STACK_S3_ADMIN_ACCESS_KEY $STACK_S3_ADMIN_SECRET_KEY" \
+  awk 'BEGIN { n = split(ENVIRON["KEYS"], k, " ") }
+       { for (i = 1; i <= n; i++) while ((p = index($0, k[i])) > 0)
+           { $0 = substr($0, 1, p - 1) "<redacted>" substr($0, p + length(k[i])); found = 1 }
+         print }
+       END { exit found ? 0 : 3 }' "$SEAWEEDFS_LOG" >"$tmp" || rc=$?
+  case $rc in
+    0) cat "$tmp" >"$SEAWEEDFS_LOG"; log "seaweedfs: redacted S3 keys from $SEAWEEDFS_LOG" ;;
+    3) ;;
+    *) rm -f "$tmp"; die "seaweedfs: cannot scrub $SEAWEEDFS_LOG" ;;
+  esac
+  rm -f "$tmp"
+}
+
 seaweedfs_start() {
-  if seaweedfs_healthy; then seaweedfs_ensure_bucket; return 0; fi
   [ -x "$BIN_DIR/weed" ] || die "seaweedfs: $BIN_DIR/weed missing; run seaweedfs_install"
+  seaweedfs_write_s3_config
+  local want; want=$(seaweedfs_config_hash)
+  if [ "$(cat "$SEAWEEDFS_CONFIG_MARKER" 2>/dev/null)" != "$want" ]; then
+    if pid_alive seaweedfs; then
+      log "seaweedfs: S3 identities or flags changed, restarting"
+      stop_daemon seaweedfs
+    elif seaweedfs_healthy; then
+      die "seaweedfs: port $S3_PORT answers but not from a weed this stack started ($RUN_DIR/seaweedfs.pid); stop it to apply the S3 identities"
+    fi
+  fi
+  if seaweedfs_healthy; then seaweedfs_ensure_bucket; return 0; fi
   if ! pid_alive seaweedfs; then
     mkdir -p "$SEAWEEDFS_DIR/admin"
-    # The S3 identity comes from AWS_* in the environment (an admin identity: S3 auth is
-    # on, anonymous requests are refused). Secrets go through the environment, never argv.
+    seaweedfs_scrub_log
+    seaweedfs_args
+    # A clean environment: no AWS_* (an admin identity), none of .stack/env's secrets.
     # HOME and the working directory point into the data dir so no ~/.seaweedfs/*.toml
     # or ./*.toml of the developer is picked up.
     ( cd "$SEAWEEDFS_DIR" || exit 1
-      unset S3_BUCKET S3_TABLE_BUCKET SENTRY_DSN WEED_ADMIN_PASSWORD
-      export HOME="$SEAWEEDFS_DIR" AWS_ACCESS_KEY_ID="$HUB_S3_ACCESS_KEY" \
-        AWS_SECRET_ACCESS_KEY="$HUB_S3_SECRET_KEY"
-      start_daemon seaweedfs "$SEAWEEDFS_LOG" "$BIN_DIR/weed" -logtostderr=true \
-        -config_dir="$SEAWEEDFS_DIR" mini \
-        -dir="$SEAWEEDFS_DIR" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
-        -master.telemetry=false -master.volumeSizeLimitMB=128 \
-        -master.port=$SEAWEEDFS_MASTER_PORT -master.port.grpc=$SEAWEEDFS_MASTER_GRPC_PORT \
-        -volume.port=$SEAWEEDFS_VOLUME_PORT -volume.port.grpc=$SEAWEEDFS_VOLUME_GRPC_PORT \
-        -filer.port=$SEAWEEDFS_FILER_PORT -filer.port.grpc=$SEAWEEDFS_FILER_GRPC_PORT \
-        -filer.localSocket="$SEAWEEDFS_DIR/filer.sock" \
-        -s3.port=$S3_PORT -s3.port.grpc=$SEAWEEDFS_S3_GRPC_PORT \
-        -s3.localSocket="$SEAWEEDFS_DIR/s3.sock" \
-        -s3.port.iceberg=0 -s3.port.lance=0 -webdav=false \
-        -s3.autoCreateBucket=false -s3.allowDeleteBucketNotEmpty=false \
-        -admin.ui=false -admin.port=$SEAWEEDFS_ADMIN_PORT \
-        -admin.port.grpc=$SEAWEEDFS_ADMIN_GRPC_PORT -admin.port.legacy=0 \
-        -admin.dataDir="$SEAWEEDFS_DIR/admin" ) || fail_with_log seaweedfs "$SEAWEEDFS_LOG"
+      start_daemon seaweedfs "$SEAWEEDFS_LOG" env -i HOME="$SEAWEEDFS_DIR" PATH="$PATH" \
+        "$BIN_DIR/weed" "${SEAWEEDFS_ARGS[@]}" ) || fail_with_log seaweedfs "$SEAWEEDFS_LOG"
+    ( umask 077; echo "$want" >"$SEAWEEDFS_CONFIG_MARKER" )
   fi
   wait_for_http seaweedfs "http://127.0.0.1:$S3_PORT/healthz" "$SEAWEEDFS_LOG" 90 seaweedfs
   seaweedfs_ensure_bucket
 }
 
-# seaweedfs_s3 METHOD PATH: one SigV4-signed S3 request with the hub's key; prints the
-# HTTP status. The key goes to curl on stdin (-K -), never on its command line.
+# seaweedfs_s3 METHOD PATH: one SigV4-signed S3 request with the stack's admin key; prints
+# the HTTP status. The key goes to curl on stdin (-K -), never on its command line.
 seaweedfs_s3() {
-  printf 'user = "%s:%s"\n' "$HUB_S3_ACCESS_KEY" "$HUB_S3_SECRET_KEY" \
+  printf 'user = "%s:%s"\n' "$STACK_S3_ADMIN_ACCESS_KEY" "$STACK_S3_ADMIN_SECRET_KEY" \
     | curl -sS -K - -o /dev/null -w '%{http_code}' --max-time 15 \
         $([ "$1" = HEAD ] && echo --head || echo "-X $1") \
         --aws-sigv4 "aws:amz:us-east-1:s3" \
@@ -119,7 +195,7 @@ seaweedfs_ensure_bucket() {
       404)
         code=$(seaweedfs_s3 PUT "/$SEAWEEDFS_BUCKET") || code=000
         case $code in 200|409) log "S3 bucket $SEAWEEDFS_BUCKET created"; return 0 ;; esac ;;
-      403) log "seaweedfs: S3 key refused (HTTP 403) while checking bucket $SEAWEEDFS_BUCKET"
+      403) log "seaweedfs: S3 admin key refused (HTTP 403) while checking bucket $SEAWEEDFS_BUCKET"
            fail_with_log seaweedfs "$SEAWEEDFS_LOG" ;;
     esac
     sleep 1
