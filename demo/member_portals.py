@@ -103,5 +103,5 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 58700
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 28700
     ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()

@@ -10,16 +10,17 @@ BIN_DIR="$STACK_DIR/bin"     # built binaries (weed), cached across down/up
 ENV_FILE="$STACK_DIR/env"    # generated secrets + HUB_* settings, mode 600
 mkdir -p "$RUN_DIR" "$LOG_DIR" "$BIN_DIR"
 
-# Fixed loopback ports, chosen away from the usual defaults so the stack can run beside
-# a developer's own PostgreSQL, Redis, Solr or CKAN.
-PG_PORT=55432
-REDIS_PORT=56379
-SOLR_PORT=58983
-CKAN_PORT=55000
-MEMBER_CKAN_PORT=55001
-S3_PORT=58333
-SUPERSET_PORT=58088
-PORTALS_PORT=58700
+# Fixed loopback ports, away from the usual defaults so the stack can run beside a
+# developer's own PostgreSQL, Redis, Solr or CKAN, and below the kernel's ephemeral range
+# (32768-60999): an outgoing connection once held 58088 when Superset tried to bind it.
+PG_PORT=25432
+REDIS_PORT=26379
+SOLR_PORT=28983
+CKAN_PORT=25000
+MEMBER_CKAN_PORT=25001
+S3_PORT=28333
+SUPERSET_PORT=28088
+PORTALS_PORT=28700
 
 log() { printf '[stack %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 

@@ -27,7 +27,7 @@ public final class SolrLauncher {
 
   public static void main(String[] args) throws Exception {
     String home = args.length > 0 ? args[0] : System.getProperty("solr.solr.home");
-    String portText = args.length > 1 ? args[1] : System.getProperty("solr.port", "58983");
+    String portText = args.length > 1 ? args[1] : System.getProperty("solr.port", "28983");
     if (home == null || home.isBlank()) {
       fail("usage: SolrLauncher SOLR_HOME [PORT] (or -Dsolr.solr.home=... -Dsolr.port=...)");
     }
