@@ -19,7 +19,6 @@ Uploads are counted at the store: raw bytes (the files) apart from bookkeeping (
 from __future__ import annotations
 
 import argparse
-import os
 import threading
 import time
 import uuid
@@ -130,14 +129,7 @@ def main() -> None:
         for n, (name, body) in enumerate(files.items())
     ]
     portal = CkanPortal(packages).start()
-    store = CountingStore(
-        ObjectStore.connect(
-            os.environ["HUB_S3_ENDPOINT"],
-            os.environ["HUB_S3_ACCESS_KEY"],
-            os.environ["HUB_S3_SECRET_KEY"],
-            os.environ["HUB_S3_BUCKET"],
-        )
-    )
+    store = CountingStore(ObjectStore.from_environment())
     run = uuid.uuid4().hex[:8]
     sequential, parallel = member(f"bench-{run}-seq", portal.url), member(f"bench-{run}-par", portal.url)
     print(f"{args.datasets} datasets, {args.latency_ms:g} ms per file answer, {args.workers} workers")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,6 +62,13 @@ class ObjectStore:
         if not store.client.bucket_exists(bucket):
             store.client.make_bucket(bucket)
         return store
+
+    @classmethod
+    def from_environment(cls) -> ObjectStore:
+        """The hub's bucket from HUB_S3_* (command-line tools; Dagster uses its resource)."""
+        env = os.environ
+        return cls.connect(env["HUB_S3_ENDPOINT"], env["HUB_S3_ACCESS_KEY"], env["HUB_S3_SECRET_KEY"],
+                           env["HUB_S3_BUCKET"])
 
     def exists(self, key: str) -> bool:
         try:

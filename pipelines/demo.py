@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from connectors.objectstore import ObjectStore, object_key
@@ -12,8 +11,7 @@ INBOX = Path(__file__).resolve().parents[1] / "demo" / "inbox"
 
 def seed_inbox() -> list[str]:
     """Upload demo/inbox/<member>/<file> when absent or different; returns written keys."""
-    store = ObjectStore.connect(os.environ["HUB_S3_ENDPOINT"], os.environ["HUB_S3_ACCESS_KEY"],
-                                os.environ["HUB_S3_SECRET_KEY"], os.environ["HUB_S3_BUCKET"])
+    store = ObjectStore.from_environment()
     written = []
     for path in sorted(INBOX.glob("*/*")):
         key = object_key("inbox", path.parent.name, path.name)

@@ -108,6 +108,5 @@ def member_report(member: str, *, committee: Committee | None = None, store: Obj
     if not found:
         slugs = ", ".join(m.slug for m in committee.members)
         raise LookupError(f"{path}: no member {member!r} in committee {committee.slug} (members: {slugs})")
-    store = store or ObjectStore.connect(os.environ["HUB_S3_ENDPOINT"], os.environ["HUB_S3_ACCESS_KEY"],
-                                         os.environ["HUB_S3_SECRET_KEY"], os.environ["HUB_S3_BUCKET"])
+    store = store or ObjectStore.from_environment()
     return report_of(found[0], store.get_json(manifest_key(found[0].slug))).as_dict()
