@@ -7,6 +7,7 @@ it: a source that needs credentials names the environment variable that holds th
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -38,7 +39,7 @@ class DatasetOverride(_Strict):
     schema_: str | None = Field(default=None, alias="schema")  # TableSchema path or URL
     licence: str | None = None
     access: Literal["open", "members"] = "open"
-    pooled_as: str | None = None  # the pooled table this dataset feeds, e.g. water_volumes
+    pooled_as: str | None = None  # the pack this dataset feeds, e.g. eau_potable (validated by its schema)
     personal_data_exemption: str | None = None  # the reason, recorded with the decision
     drop_columns: tuple[str, ...] = ()
     pseudonymise_columns: tuple[str, ...] = ()
@@ -56,8 +57,41 @@ class FileEntry(_Strict):
     _id = field_validator("id")(_check_slug)
 
 
+# Hub'Eau hydrometric station codes: a letter (the hydrographic zone) then 9 digits.
+STATION_CODE = re.compile(r"^[A-Z][0-9]{9}$")
+
+
+class Station(_Strict):
+    """One Hub'Eau hydrometric station a member follows, with its vigilance thresholds."""
+
+    code: str  # e.g. J561301001
+    label: str | None = None
+    seuil_jaune_mm: float | None = None
+    seuil_orange_mm: float | None = None
+    seuil_rouge_mm: float | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _station_code(cls, value: str) -> str:
+        if not STATION_CODE.match(value):
+            raise ValueError(
+                f"{value!r} is not a Hub'Eau station code: an upper-case letter then 9 digits (e.g. J561301001)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _increasing_thresholds(self) -> Station:
+        named = [("seuil_jaune_mm", self.seuil_jaune_mm), ("seuil_orange_mm", self.seuil_orange_mm),
+                 ("seuil_rouge_mm", self.seuil_rouge_mm)]
+        given = [(name, value) for name, value in named if value is not None]
+        for (lower, low), (upper, high) in zip(given, given[1:], strict=False):
+            if not low < high:
+                raise ValueError(f"{self.code}: {upper} ({high:g}) must be above {lower} ({low:g})")
+        return self
+
+
 class Source(_Strict):
-    type: Literal["ckan", "opendatasoft", "udata", "dcat", "files", "inbox"]
+    type: Literal["ckan", "opendatasoft", "udata", "dcat", "files", "inbox", "hubeau"]
     url: str | None = None  # portal root, catalogue URL; unused for files and inbox
     organization: str | None = None  # CKAN/udata organization, ODS publisher filter
     tags: tuple[str, ...] = ()
@@ -65,6 +99,17 @@ class Source(_Strict):
     credentials_env: str | None = None  # NAME of the env var holding an API key
     allow_private_network: bool = False  # only for stand-ins and intranet portals
     datasets: dict[str, DatasetOverride] = Field(default_factory=dict)
+    stations: tuple[Station, ...] = ()  # hubeau: the stations followed (dataset ids: their codes)
+    days: int = Field(default=7, ge=1, le=30)  # hubeau: observation window, in days
+    # hubeau: a fixed end of the window (replays, the demo's frozen data); None: the run's time
+    window_end: datetime | None = None
+
+    @field_validator("window_end")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
     @field_validator("url")
     @classmethod
@@ -88,6 +133,13 @@ class Source(_Strict):
             raise ValueError(f"a {self.type} source needs `url`: the portal's root URL")
         if self.type == "udata" and not self.organization:
             raise ValueError("a udata source needs `organization`: the organization's slug or id")
+        if self.type == "hubeau" and not self.url:
+            raise ValueError("a hubeau source needs `url`: the API root, e.g. https://hubeau.eaufrance.fr")
+        if self.type == "hubeau" and not self.stations:
+            raise ValueError("a hubeau source needs `stations`: a list of {code, label, seuil_*_mm}")
+        codes = [station.code for station in self.stations]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"a station is listed twice in `stations`: {', '.join(codes)}")
         if self.type == "files" and not self.files:
             raise ValueError("a files source needs `files`: a list of {id, url, title}")
         for entry in self.files:
@@ -151,6 +203,9 @@ class Committee(_Strict):
     description: str = ""
     members: Annotated[tuple[Member, ...], Field(min_length=1)]
     leads: tuple[Lead, ...] = ()
+    # Use-case packs pooled for this committee: built-in names (catalog/packs/<name>) or
+    # folders of the committee's own, relative to the committee file.
+    packs: tuple[str, ...] = ()
 
     _slug = field_validator("slug")(_check_slug)
 

@@ -15,7 +15,6 @@ import polars as pl
 
 from catalog.committee import Committee, Member
 from catalog.naming import resource_id, slugify
-from catalog.pooled import PooledTable
 from catalog.publication import DesiredDataset, DesiredResource
 
 LICENCES = {  # CKAN licence ids for the licences French collectivities use, as sources spell them
@@ -80,24 +79,48 @@ def member_dataset(member: Member, name: str, entry: dict, files: list[StagedFil
     return DesiredDataset(name=name, fields=fields, tags=tags, resources=_resources(name, files))
 
 
-def pooled_dataset(committee: Committee, table: PooledTable, csv: bytes, parquet: bytes,
-                   members: list[str]) -> DesiredDataset:
-    name = f"{committee.slug}-{table.name.replace('_', '-')}"
-    names = ", ".join(committee.member(m).name for m in members)
+@dataclass(frozen=True)
+class PooledFiles:
+    """What the hub pooled for one pack, ready to publish."""
+
+    pack: str
+    title: str
+    description: str
+    tags: tuple[str, ...]
+    conforms_to: str  # the schema's URL, or its name and version
+    csv: bytes
+    parquet: bytes
+    sources_csv: bytes  # every file offered, included or excluded with its reason
+    members: tuple[str, ...]
+    dashboards: tuple[tuple[str, str], ...] = ()  # (lead's name, dashboard URL)
+
+
+def pooled_dataset(committee: Committee, pooled: PooledFiles) -> DesiredDataset:
+    name = f"{committee.slug}-{pooled.pack.replace('_', '-')}"
+    names = ", ".join(committee.member(m).name for m in pooled.members)
+    boards = "".join(f"\n- {lead} : {url}" for lead, url in pooled.dashboards)
+    notes = f"{pooled.description}\n\nCollectivités réunies : {names}."
+    if boards:
+        notes += f"\n\nTableaux de bord des chefs de file (accès réservé) :{boards}"
     fields = {
-        "title": table.title,
-        "notes": f"{table.description}\n\nCommunes réunies : {names}.",
+        "title": pooled.title,
+        "notes": notes,
         "owner_org": committee.slug,
         "license_id": DEFAULT_LICENCE,
         "private": False,
         "identifier": name,
-        "provenance": "Table mutualisée par le hub à partir des fichiers publiés par chaque membre.",
+        "conforms_to": [pooled.conforms_to],
+        "provenance": ("Table mutualisée par le hub à partir des fichiers conformes au schéma publiés par chaque "
+                       "membre ; la ressource « sources » dit quels fichiers sont inclus ou exclus, et pourquoi."),
         "publisher": [{"name": committee.name, "type": "http://purl.org/adms/publishertype/LocalAuthority"}],
     }
-    report = {"name": table.title}
-    files = [StagedFile(slug=table.name, report=report, csv=csv, parquet=parquet)]
-    return DesiredDataset(name=name, fields=fields, tags=tuple(sorted(table.tags)),
-                          resources=_resources(name, files))
+    files = [StagedFile(slug=pooled.pack, report={"name": pooled.title}, csv=pooled.csv, parquet=pooled.parquet)]
+    resources = _resources(name, files)
+    resources.append(_resource(name, "sources/csv", "Sources : fichiers inclus et exclus", "CSV",
+                               f"{pooled.pack}_sources.csv", pooled.sources_csv, "text/csv",
+                               "Chaque fichier proposé par un membre : inclus (nombre de lignes) ou exclu (motif)."))
+    return DesiredDataset(name=name, fields=fields, tags=tuple(sorted({_tag(t) for t in pooled.tags})),
+                          resources=resources)
 
 
 def _resources(name: str, files: list[StagedFile]) -> list[DesiredResource]:

@@ -1,96 +1,158 @@
-"""Pooled tables: one table per common schema, merging every member's files.
+"""Pooled tables: one per pack, merging every member's files of the pack's schema.
 
-Like udata's schema consolidation: each member's conformant file is read, brought to the
-common columns, concatenated, and deduplicated on the primary key. Each commune only contributes rows about itself.
+As schema.data.gouv.fr consolidates: only files valid against the schema join; their
+rows are brought to the schema's fields and types, plus who sent them (`membre`,
+`collectivite`), from which dataset (`jeu_source`) and when the bytes landed
+(`recu_le`); on a duplicated primary key the most recently landed file wins. Every
+file offered is listed with its verdict (the pooled dataset's "sources" resource).
+
+A member only speaks for itself: rows whose tenancy column names another commune or
+organisation are left out (and counted), or one member could overwrite another's
+figures and reach another lead's dashboard.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import polars as pl
 
+from catalog.validation import TableSchema
+from catalog.validation.validator import match_columns
+
+POLARS_TYPES = {
+    "string": pl.String(), "integer": pl.Int64(), "number": pl.Float64(), "boolean": pl.Boolean(),
+    "date": pl.Date(), "datetime": pl.Datetime("us", "UTC"), "year": pl.Int64(),
+}
+HUB_TYPES = {"membre": pl.String(), "collectivite": pl.String(), "jeu_source": pl.String(),
+             "recu_le": pl.Datetime("us", "UTC")}
+
 
 class PoolingError(ValueError):
-    """A member file that cannot join the pooled table; says which file and column."""
+    """A member file that cannot join the pooled table; says which file, row and column."""
 
 
 @dataclass(frozen=True)
-class PooledTable:
-    name: str  # object key part, warehouse table name, CKAN dataset suffix
-    title: str
-    description: str
-    columns: dict[str, pl.DataType]
-    primary_key: tuple[str, ...]
-    tags: tuple[str, ...] = ()
+class Contributor:
+    """Who sends a file, and the code its rows must carry in the tenancy column."""
+
+    member: str
+    name: str
+    code: str | None  # INSEE code or SIREN, by the pack's tenancy kind; None: not checked
 
 
-WATER_VOLUMES = PooledTable(
-    name="water_volumes",
-    title="Eau potable : volumes mensuels distribués et facturés (toutes communes)",
-    description=(
-        "Volumes d'eau potable mis en distribution et facturés, par commune et par mois, "
-        "réunis depuis les fichiers de chaque commune membre. Le rendement du réseau "
-        "(indicateur P104.3) est volume facturé / volume distribué."
-    ),
-    columns={
-        "code_insee": pl.String(),
-        "commune": pl.String(),
-        "mois": pl.Date(),
-        "volume_distribue_m3": pl.Float64(),
-        "volume_facture_m3": pl.Float64(),
-    },
-    primary_key=("code_insee", "mois"),
-    tags=("eau", "rendement", "réseau"),
-)
+@dataclass(frozen=True)
+class Offered:
+    """A staged file offered to a pack, and what staging concluded about it."""
 
-POOLED_TABLES = {t.name: t for t in (WATER_VOLUMES,)}
+    member: str
+    dataset: str
+    resource: str
+    file: str
+    landed_at: str  # ISO 8601, when these bytes first landed
+    decision: str  # publish | blocked (personal data)
+    validation: dict | None
+    access: str = "open"
 
 
-def conform(frame: pl.DataFrame, table: PooledTable, origin: str, member: str) -> pl.DataFrame:
-    """Bring one member file to the pooled columns, or say precisely why it cannot."""
-    missing = [c for c in table.columns if c not in frame.columns]
-    if missing:
-        raise PoolingError(f"{origin}: missing column(s) {', '.join(missing)} for {table.name}")
+@dataclass(frozen=True)
+class SourceLine:
+    """One row of the pooled dataset's sources resource."""
+
+    membre: str
+    jeu_de_donnees: str
+    fichier: str
+    recu_le: str
+    statut: str  # inclus | exclu
+    lignes: int
+    motif: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def table_columns(schema: TableSchema) -> dict[str, pl.DataType]:
+    """The pooled table's columns: the schema's fields with their types, then the hub's."""
+    return {f.name: POLARS_TYPES.get(f.type, pl.String()) for f in schema.fields} | HUB_TYPES
+
+
+def exclusion(offered: Offered) -> str | None:
+    """Why a file does not join the pooled table, in words its producer reads; None if it does."""
+    if offered.access == "members":
+        return "jeu réservé aux membres : il n'entre pas dans une table publique"
+    if offered.decision != "publish":
+        return "données personnelles sans exemption : fichier retenu"
+    if not offered.validation:
+        return "fichier non validé contre le schéma du pack"
+    if not offered.validation["valid"]:
+        errors = offered.validation["errors"]
+        return (f"non conforme au schéma {offered.validation['schema']} {offered.validation.get('version') or ''}"
+                f" : {errors} erreur{'s' if errors > 1 else ''} (voir le rapport de validation du jeu)")
+    return None
+
+
+def conform(frame: pl.DataFrame, schema: TableSchema, offered: Offered, who: Contributor) -> pl.DataFrame:
+    """Bring one valid file to the schema's fields and types, or say precisely why it cannot."""
+    origin = f"{offered.dataset}/{offered.file}"
+    found = match_columns(schema, frame.columns)
     columns = []
-    for name, dtype in table.columns.items():
-        column = frame[name]
-        if column.dtype != dtype:
-            # Polars 2 no longer casts text to dates: parse ISO dates explicitly.
-            if dtype == pl.Date() and column.dtype == pl.String():
-                cast = column.str.to_date("%Y-%m-%d", strict=False)
-            else:
-                cast = column.cast(dtype, strict=False)
-            lost = (cast.is_null() & column.is_not_null()).arg_true()
-            if len(lost):
-                row = int(lost[0]) + 1
-                raise PoolingError(
-                    f"{origin}: row {row}, column {name}: {column[row - 1]!r} is not a {dtype}"
-                )
-            column = cast
-        columns.append(column.alias(name))
-    return pl.DataFrame(columns).with_columns(pl.lit(member).alias("member"))
-
-
-def own_rows(frame: pl.DataFrame, insee: str | None, origin: str) -> pl.DataFrame:
-    """A commune speaks for itself only: rows about another commune are refused, or one
-    member could overwrite another's figures (and reach another lead's dashboard)."""
-    if insee is None or "code_insee" not in frame.columns:
-        return frame
-    foreign = (frame["code_insee"] != insee).arg_true()
-    if len(foreign):
-        row = int(foreign[0]) + 1
-        raise PoolingError(f"{origin}: row {row}, column code_insee: {frame['code_insee'][row - 1]!r} "
-                           f"is not this member's commune ({insee})")
-    return frame
-
-
-def pool(parts: list[pl.DataFrame], table: PooledTable) -> pl.DataFrame:
-    """Concatenate conformed parts; on a duplicated key the last part wins (parts come in
-    committee order, then by dataset name: a member's newer file should replace the old)."""
-    if not parts:
-        return pl.DataFrame(schema={**table.columns, "member": pl.String()})
-    merged = pl.concat(parts, how="vertical")
-    return merged.unique(subset=list(table.primary_key), keep="last", maintain_order=True).sort(
-        list(table.primary_key)
+    for field_ in schema.fields:
+        dtype = POLARS_TYPES.get(field_.type, pl.String())
+        if field_.name not in found:
+            columns.append(pl.Series(field_.name, [None] * frame.height, dtype=dtype))
+            continue
+        column = frame[found[field_.name]]
+        cast = column if column.dtype == dtype else _cast(column, dtype)
+        lost = (cast.is_null() & column.is_not_null()).arg_true()
+        if len(lost):
+            row = int(lost[0]) + 1
+            raise PoolingError(f"{origin}: row {row}, column {field_.name}: {column[row - 1]!r} is not a {dtype}")
+        columns.append(cast.alias(field_.name))
+    landed = pl.Series("recu_le", [offered.landed_at] * frame.height).str.to_datetime(time_zone="UTC")
+    return pl.DataFrame(columns).with_columns(
+        pl.lit(who.member).alias("membre"), pl.lit(who.name).alias("collectivite"),
+        pl.lit(offered.dataset).alias("jeu_source"), landed.alias("recu_le").cast(HUB_TYPES["recu_le"]),
     )
+
+
+def _cast(column: pl.Series, dtype: pl.DataType) -> pl.Series:
+    if column.dtype == pl.String():
+        text = column.str.strip_chars()
+        if dtype == pl.Date():
+            return text.str.to_date("%Y-%m-%d", strict=False)
+        if isinstance(dtype, pl.Datetime):
+            return text.str.to_datetime(strict=False, time_zone="UTC", time_unit="us")
+        if dtype == pl.Boolean():
+            lowered = text.str.to_lowercase()
+            return pl.select(pl.when(lowered.is_in(["true", "1", "oui", "vrai"])).then(True)
+                             .when(lowered.is_in(["false", "0", "non", "faux"])).then(False)
+                             .otherwise(None).alias(column.name)).to_series()
+    if isinstance(dtype, pl.Datetime) and isinstance(column.dtype, pl.Datetime):
+        zoned = column if column.dtype.time_zone else column.dt.replace_time_zone("UTC")
+        return zoned.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+    if dtype == pl.String():
+        if column.dtype == pl.Date():
+            return column.dt.strftime("%Y-%m-%d")
+        return column.cast(pl.String())
+    return column.cast(dtype, strict=False)
+
+
+def own_rows(frame: pl.DataFrame, column: str, kind: str, code: str | None) -> tuple[pl.DataFrame, int]:
+    """Keep the rows about the member itself; returns them and how many were left out."""
+    if code is None:
+        return frame, 0
+    values = frame[column].cast(pl.String).str.strip_chars()
+    mine = values.str.slice(0, 9) == code if kind == "siret" else values == code
+    kept = frame.filter(mine.fill_null(False))
+    return kept, frame.height - kept.height
+
+
+def newest_first_wins(parts: list[pl.DataFrame], primary_key: tuple[str, ...],
+                      columns: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Concatenate; on a duplicated key keep the row of the most recently landed file."""
+    if not parts:
+        return pl.DataFrame(schema=columns)
+    merged = pl.concat(parts, how="vertical")
+    return (merged.sort("recu_le", maintain_order=True)
+            .unique(subset=list(primary_key), keep="last", maintain_order=False)
+            .sort(list(primary_key)))

@@ -112,6 +112,10 @@ class ObjectStore:
             return default
         return json.loads(self.get_bytes(key))
 
+    def remove(self, key: str) -> None:
+        """Delete one object; deleting what is not there is not an error (S3 semantics)."""
+        self.client.remove_object(self.bucket, key)
+
     def list(self, prefix: str) -> Iterator[StoredObject]:
         for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
             yield StoredObject(key=obj.object_name, size=obj.size or 0, etag=(obj.etag or "").strip('"'),

@@ -2,10 +2,12 @@
 
 The figures are invented but shaped like real ones: distributed volume follows population
 and, on the coast, the summer season; billed volume is distributed minus network losses.
-Crach and Pluvigner are given leaky networks (rendement under 80 %) so the pooled
-dashboard has something true to show. Each file is written the way that commune's
-software exports it (encodings, separators, decimal commas, date styles differ on
-purpose: the hub must read them all). Run: python demo/generate_water_volumes.py
+Crach and Pluvigner are given leaky networks (rendement under 80 %), and Crach and
+Quiberon a burst main in one month (the yield falls well under its 12-month median: the
+alert table of the water dashboard), so the pooled dashboards have something true to
+show. Auray's export also gives its network length (km), for the linear loss index.
+Each file is written the way that commune's software exports it (encodings, separators,
+decimal commas, date styles differ on purpose: the hub must read them all). Run: python demo/generate_water_volumes.py
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 
 DEMO = Path(__file__).parent
 MONTHS = [(year, month) for year in (2024, 2025) for month in range(1, 13)]
+BURSTS = {"56046": (2025, 8), "56186": (2025, 3)}  # commune -> month of a burst main
+NETWORK_KM = {"56007": 182.0}  # Auray publishes its network length
 
 # slug, INSEE, name, inhabitants, coastal (summer peak), loss ratio, where the file goes, style
 COMMUNES = [
@@ -32,13 +36,15 @@ def monthly_rows(insee: str, name: str, inhabitants: int, coastal: bool, loss: f
         season = 1.9 if coastal and month in (7, 8) else 1.3 if coastal and month in (6, 9) else 1.0
         distributed = inhabitants * 0.15 * 30 * season * rng.uniform(0.95, 1.05)
         billed = distributed * (1 - loss * rng.uniform(0.9, 1.1))
+        if BURSTS.get(insee) == (year, month):
+            billed *= 0.85  # 15 % more of the distributed water lost that month
         yield insee, name, year, month, round(distributed, 1), round(billed, 1)
 
 
 def write(path: Path, style: str, rows) -> None:
     if style == "iso":  # UTF-8, comma, ISO dates, dot decimals
-        lines = ["code_insee,commune,mois,volume_distribue_m3,volume_facture_m3"]
-        lines += [f"{i},{n},{y}-{m:02d}-01,{d},{b}" for i, n, y, m, d, b in rows]
+        lines = ["code_insee,commune,mois,volume_distribue_m3,volume_facture_m3,longueur_reseau_km"]
+        lines += [f"{i},{n},{y}-{m:02d}-01,{d},{b},{NETWORK_KM.get(i, '')}" for i, n, y, m, d, b in rows]
         data = ("\n".join(lines) + "\n").encode("utf-8")
     else:  # Windows-1252, `;`, dd/mm/yyyy, decimal comma, human headers
         lines = ["Code INSEE;Commune;Mois;Volume distribué (m3);Volume facturé (m3)"]

@@ -74,16 +74,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check(path: str) -> int:
     from catalog.committee import ConfigError, load_committee
+    from catalog.packs import PackError
+    from pipelines.packs import enabled_packs
 
     try:
         committee = load_committee(path)
-    except ConfigError as exc:
+        packs = enabled_packs(committee, path)
+    except (ConfigError, PackError) as exc:
         print(f"{path}: invalid committee configuration", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
     sources = sum(len(m.sources) for m in committee.members)
-    print(f"{path}: ok ({len(committee.members)} members, {sources} sources, {len(committee.leads)} leads)")
+    print(f"{path}: ok ({len(committee.members)} members, {sources} sources, {len(committee.leads)} leads, "
+          f"packs: {', '.join(packs) or 'none'})")
     return 0
 
 

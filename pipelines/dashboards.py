@@ -1,10 +1,14 @@
-"""A water-network dashboard for each lead collectivity, as code, with its own access.
+"""Each lead collectivity's dashboards, generated from the packs, with its own access.
 
-Each lead gets, in Superset: a database connection that logs into the warehouse as the
-lead's own PostgreSQL role (which only sees its members' rows), a dataset on the lead's
-view, charts, a dashboard; a Superset role allowed that dataset only, a user holding it,
-and a row-level-security rule repeating the boundary. UUIDs are uuid5 of logical names,
-so each run re-imports in place.
+For every lead and every pack, an assets bundle: a database connection that logs into
+the warehouse as the lead's own PostgreSQL role (which only sees its members' rows),
+one dataset per table or view of the pack (columns as the warehouse has them, French
+labels from the schema, the pack's measures as metrics), the pack's charts and layout,
+and a commune filter. UUIDs are uuid5 of logical names, so a re-import updates in place;
+a bundle whose hash did not change is not imported again.
+
+Then, per lead: a Superset role allowed those datasets, its own database in SQL Lab and
+nothing else, a user holding it, and row-level-security rules repeating the boundary.
 """
 
 from __future__ import annotations
@@ -14,39 +18,36 @@ import hmac
 import json
 from dataclasses import dataclass
 
-from catalog.pooled import PooledTable
+import yaml
+
+from catalog.packs import Chart, Measure
+from pipelines.packs import EnabledPack
 from pipelines.superset import Superset, bundle_uuid
-from pipelines.warehouse import LeadAccess
+from pipelines.warehouse import LeadAccess, view_name
 
 MASK = "XXXXXXXXXX"  # Superset's placeholder: the real password travels in `passwords`
-METRICS = [
-    {"metric_name": "rendement", "verbose_name": "Rendement du réseau", "d3format": ".1%",
-     "expression": "SUM(volume_facture_m3) / NULLIF(SUM(volume_distribue_m3), 0)"},
-    {"metric_name": "pertes_m3", "verbose_name": "Pertes (m3)", "d3format": ",.0f",
-     "expression": "SUM(volume_distribue_m3) - SUM(volume_facture_m3)"},
-    {"metric_name": "distribue_m3", "verbose_name": "Distribué (m3)", "d3format": ",.0f",
-     "expression": "SUM(volume_distribue_m3)"},
-    {"metric_name": "facture_m3", "verbose_name": "Facturé (m3)", "d3format": ",.0f",
-     "expression": "SUM(volume_facture_m3)"},
-]
-COLUMNS = [
-    {"column_name": "code_insee", "type": "TEXT", "groupby": True, "filterable": True},
-    {"column_name": "commune", "type": "TEXT", "groupby": True, "filterable": True},
-    {"column_name": "member", "type": "TEXT", "groupby": True, "filterable": True},
-    {"column_name": "mois", "type": "DATE", "is_dttm": True, "groupby": True, "filterable": True},
-    {"column_name": "volume_distribue_m3", "type": "DOUBLE PRECISION"},
-    {"column_name": "volume_facture_m3", "type": "DOUBLE PRECISION"},
-]
+TEMPORAL = {"date", "timestamp with time zone", "timestamptz", "timestamp without time zone"}
+HUB_LABELS = {"membre": "Membre", "collectivite": "Collectivité", "jeu_source": "Jeu de données source",
+              "recu_le": "Reçu le"}
+# What a lead's analysts need for SQL Lab, besides access to their own database.
+SQL_LAB_PERMISSIONS = [("menu_access", "SQL Lab"), ("menu_access", "SQL Editor"), ("can_sqllab", "Superset"),
+                       ("can_read", "SQLLab"), ("can_execute_sql_query", "SQLLab"), ("can_get_results", "SQLLab"),
+                       ("can_export_csv", "SQLLab"), ("can_format_sql", "SQLLab"), ("can_read", "Query"),
+                       ("can_activate", "TabStateView"), ("can_get", "TabStateView"), ("can_post", "TabStateView"),
+                       ("can_put", "TabStateView"), ("can_delete", "TabStateView"),
+                       ("can_delete_query", "TabStateView"), ("can_migrate_query", "TabStateView"),
+                       ("can_sqllab_history", "Superset"), ("can_read", "SavedQuery"), ("can_write", "SavedQuery")]
 
 
 @dataclass(frozen=True)
-class LeadDashboard:
+class PackDashboard:
     lead: str
+    pack: str
     title: str
     slug: str
-    username: str
     chart_ids: tuple[int, ...]
-    dataset_id: int
+    dataset_ids: tuple[int, ...]
+    imported: bool  # False when the bundle was unchanged
 
 
 def lead_user_password(admin_password: str, lead: str) -> str:
@@ -54,133 +55,250 @@ def lead_user_password(admin_password: str, lead: str) -> str:
     return hmac.new(admin_password.encode(), f"superset-lead:{lead}".encode(), hashlib.sha256).hexdigest()[:24]
 
 
-def _table_chart(name: str, title: str, dataset_uuid: str, groupby: list[str], metrics: list[str],
-                 orderby: list) -> tuple[str, dict]:
-    form = {"datasource": "0__table", "viz_type": "table", "query_mode": "aggregate", "groupby": groupby,
-            "metrics": metrics, "adhoc_filters": [], "row_limit": 1000, "order_desc": True}
-    context = {"datasource": {"id": 0, "type": "table"}, "force": False,
-               "queries": [{"columns": groupby, "metrics": metrics, "orderby": orderby, "filters": [],
-                            "extras": {}, "row_limit": 1000}],
+def lead_username(lead: str) -> str:
+    return f"lead-{lead}"
+
+
+def database_name(lead_name: str) -> str:
+    return f"Entrepôt - {lead_name}"
+
+
+def dashboard_slug(pack: str, lead: str) -> str:
+    return f"{pack.replace('_', '-')}-{lead}"
+
+
+def _dataset_file(access: LeadAccess, pack: EnabledPack, view: str | None, columns: dict[str, str]) -> dict:
+    titles = {f.name: f.title for f in pack.schema.fields if f.title}
+    spec = next((v for v in pack.pack.views if v.name == view), None)
+    measures: tuple[Measure, ...] = pack.pack.measures if view is None else spec.measures
+    time_column = pack.pack.time_column if view is None else spec.time_column
+    return {
+        "table_name": view_name(pack.name, view), "schema": access.role,
+        "description": pack.pack.title if view is None else spec.title,
+        "main_dttm_col": time_column, "uuid": bundle_uuid("dataset", access.role, view_name(pack.name, view)),
+        "database_uuid": bundle_uuid("database", access.role), "version": "1.0.0",
+        "metrics": [{"metric_name": m.name, "verbose_name": m.label, "d3format": m.format, "expression": m.sql}
+                    for m in measures] + [{"metric_name": "count", "verbose_name": "Nombre de lignes",
+                                           "expression": "COUNT(*)", "d3format": ",d"}],
+        "columns": [{"column_name": name, "type": kind.upper(), "is_dttm": kind in TEMPORAL,
+                     "groupby": True, "filterable": True,
+                     "verbose_name": HUB_LABELS.get(name) or titles.get(name)} for name, kind in columns.items()],
+    }
+
+
+def _chart_file(chart: Chart, dataset_uuid: str, time_column: str | None, formats: dict[str, str],
+                lead_name: str) -> dict:
+    builders = {"big_number": _big_number, "time_series": _time_series, "bar": _bar, "table": _table}
+    form, query = builders[chart.type](chart, time_column, formats)
+    form = {"datasource": "0__table", "viz_type": form["viz_type"], "adhoc_filters": [],
+            "row_limit": chart.row_limit, **form}
+    query = {"filters": [], "extras": query.pop("extras", {}), "row_limit": chart.row_limit, **query}
+    context = {"datasource": {"id": 0, "type": "table"}, "force": False, "queries": [query],
                "form_data": form, "result_format": "json", "result_type": "full"}
-    chart_uuid = bundle_uuid(dataset_uuid, name)
-    return chart_uuid, {"slice_name": title, "viz_type": "table", "params": form,
-                        "query_context": json.dumps(context), "uuid": chart_uuid,
-                        "dataset_uuid": dataset_uuid, "version": "1.0.0"}
+    return {"slice_name": chart.title, "description": f"{chart.title} ({lead_name})", "viz_type": form["viz_type"],
+            "params": form, "query_context": json.dumps(context), "uuid": bundle_uuid(dataset_uuid, chart.name),
+            "dataset_uuid": dataset_uuid, "version": "1.0.0"}
 
 
-def _monthly_line_chart(name: str, title: str, dataset_uuid: str, metric: str) -> tuple[str, dict]:
-    """One line per commune over the months: where the network loses water, and when."""
-    form = {"datasource": "0__table", "viz_type": "echarts_timeseries_line", "x_axis": "mois",
-            "time_grain_sqla": "P1M", "metrics": [metric], "groupby": ["commune"], "adhoc_filters": [],
-            "row_limit": 10000, "y_axis_format": ".0%", "show_legend": True, "rich_tooltip": True}
-    axis = {"columnType": "BASE_AXIS", "sqlExpression": "mois", "label": "mois", "expressionType": "SQL",
-            "timeGrain": "P1M"}
-    context = {"datasource": {"id": 0, "type": "table"}, "force": False,
-               "queries": [{"columns": [axis, "commune"], "metrics": [metric], "orderby": [[metric, False]],
-                            "filters": [], "extras": {"time_grain_sqla": "P1M"}, "row_limit": 10000,
-                            "series_columns": ["commune"],
-                            "post_processing": [{"operation": "pivot", "options": {
-                                "index": ["mois"], "columns": ["commune"],
-                                "aggregates": {metric: {"operator": "mean"}}, "drop_missing_columns": False}},
-                                {"operation": "flatten"}]}],
-               "form_data": form, "result_format": "json", "result_type": "full"}
-    chart_uuid = bundle_uuid(dataset_uuid, name)
-    return chart_uuid, {"slice_name": title, "viz_type": "echarts_timeseries_line", "params": form,
-                        "query_context": json.dumps(context), "uuid": chart_uuid,
-                        "dataset_uuid": dataset_uuid, "version": "1.0.0"}
+def _axis_format(chart: Chart, formats: dict[str, str]) -> str:
+    return chart.format or formats.get(chart.metrics[0], ",.0f")
 
 
-def lead_bundle(lead_name: str, access: LeadAccess, table: PooledTable, host: str, port: int,
-                database: str) -> tuple[dict[str, dict], dict[str, str], str]:
-    """The assets bundle of one lead: files by path, passwords by path, dashboard slug."""
-    db_name = f"Entrepôt - {lead_name}"
+def _big_number(chart: Chart, time_column, formats):
+    metric = chart.metrics[0]
+    return ({"viz_type": "big_number_total", "metric": metric, "y_axis_format": _axis_format(chart, formats),
+             "header_font_size": 0.4, "subheader_font_size": 0.15},
+            {"columns": [], "metrics": [metric]})
+
+
+def _base_axis(column: str, grain: str | None) -> dict:
+    axis = {"columnType": "BASE_AXIS", "sqlExpression": column, "label": column, "expressionType": "SQL"}
+    return axis | ({"timeGrain": grain} if grain else {})
+
+
+def _series(chart: Chart, x: str, grain: str | None) -> dict:
+    series = list(chart.group_by)
+    query = {"columns": [_base_axis(x, grain), *series], "metrics": list(chart.metrics),
+             "orderby": [[chart.metrics[0], False]], "series_columns": series,
+             "post_processing": [{"operation": "pivot", "options": {
+                 "index": [x], "columns": series, "drop_missing_columns": False,
+                 "aggregates": {m: {"operator": "mean"} for m in chart.metrics}}}, {"operation": "flatten"}]}
+    if grain:
+        query["extras"] = {"time_grain_sqla": grain}
+    return query
+
+
+def _time_series(chart: Chart, time_column, formats):
+    if not time_column:
+        raise ValueError(f"chart {chart.name}: a time series needs a dataset with a time column")
+    form = {"viz_type": "echarts_timeseries_line", "x_axis": time_column, "time_grain_sqla": chart.time_grain,
+            "metrics": list(chart.metrics), "groupby": list(chart.group_by), "show_legend": True,
+            "legendOrientation": "top", "rich_tooltip": True, "y_axis_format": _axis_format(chart, formats),
+            "x_axis_time_format": chart.time_format, "tooltipTimeFormat": "%d/%m/%Y %H:%M"
+            if chart.time_grain == "PT1H" else "%B %Y", "markerEnabled": True, "markerSize": 4}
+    return form, _series(chart, time_column, chart.time_grain)
+
+
+def _bar(chart: Chart, time_column, formats):
+    form = {"viz_type": "echarts_timeseries_bar", "x_axis": chart.x, "metrics": list(chart.metrics),
+            "groupby": list(chart.group_by), "orientation": "vertical", "show_value": True,
+            "y_axis_format": _axis_format(chart, formats), "x_axis_sort_asc": True, "show_legend": False}
+    return form, _series(chart, chart.x, None)
+
+
+def _table(chart: Chart, time_column, formats):
+    common = {"viz_type": "table", "table_timestamp_format": "%d/%m/%Y", "page_length": 25,
+              "include_search": True, "server_pagination": False}
+    ascending = chart.ascending
+    if chart.metrics:
+        order = chart.order_by or chart.metrics[0]
+        form = {**common, "query_mode": "aggregate", "groupby": list(chart.group_by), "metrics": list(chart.metrics),
+                "timeseries_limit_metric": order if order in chart.metrics else None, "order_desc": not ascending}
+        return form, {"columns": list(chart.group_by), "metrics": list(chart.metrics),
+                      "orderby": [[order, ascending]]}
+    order = chart.order_by or chart.columns[0]
+    form = {**common, "query_mode": "raw", "all_columns": list(chart.columns),
+            "order_by_cols": [json.dumps([order, ascending])]}
+    return form, {"columns": list(chart.columns), "metrics": [], "orderby": [[order, ascending]]}
+
+
+def pack_bundle(lead_name: str, access: LeadAccess, pack: EnabledPack, datasets: dict[str | None, dict[str, str]],
+                host: str, port: int, database: str) -> tuple[dict[str, dict], dict[str, str], str]:
+    """The assets bundle of one pack for one lead: files by path, passwords by path, slug."""
     db_file = f"databases/warehouse_{access.role}.yaml"
-    db_uuid = bundle_uuid("database", access.role)
-    dataset_uuid = bundle_uuid("dataset", access.role, table.name)
     files: dict[str, dict] = {
         "metadata.yaml": {"version": "1.0.0", "type": "assets", "timestamp": "2026-01-01T00:00:00+00:00"},
-        db_file: {"database_name": db_name,
+        db_file: {"database_name": database_name(lead_name),
                   "sqlalchemy_uri": f"postgresql+psycopg2://{access.role}:{MASK}@{host}:{port}/{database}",
-                  "expose_in_sqllab": True, "allow_dml": False, "extra": {}, "uuid": db_uuid, "version": "1.0.0"},
-        f"datasets/warehouse_{access.role}/{table.name}.yaml": {
-            "table_name": table.name, "schema": access.role, "main_dttm_col": "mois", "uuid": dataset_uuid,
-            "database_uuid": db_uuid, "version": "1.0.0", "metrics": METRICS, "columns": COLUMNS},
+                  "expose_in_sqllab": True, "allow_dml": False, "allow_run_async": False, "extra": {},
+                  "uuid": bundle_uuid("database", access.role), "version": "1.0.0"},
     }
-    charts = [
-        _table_chart("rendement_par_commune", f"Rendement par commune - {lead_name}", dataset_uuid,
-                     ["code_insee", "commune"], ["rendement", "pertes_m3", "distribue_m3", "facture_m3"],
-                     [["rendement", True]]),
-        _table_chart("volumes_par_mois", f"Volumes mensuels - {lead_name}", dataset_uuid,
-                     ["mois"], ["distribue_m3", "facture_m3", "rendement"], [["mois", True]]),
-        _monthly_line_chart("rendement_mensuel", f"Rendement mensuel par commune - {lead_name}", dataset_uuid,
-                            "rendement"),
-    ]
-    # Two tables side by side on the first row, the monthly lines across the second.
-    rows = {"ROW-1": [0, 1], "ROW-2": [2]}
-    position = {"DASHBOARD_VERSION_KEY": "v2",
-                "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["GRID_ID"]},
-                "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": list(rows), "parents": ["ROOT_ID"]}}
-    for row, members in rows.items():
-        position[row] = {"type": "ROW", "id": row, "children": [f"CHART-{i}" for i in members],
-                         "parents": ["ROOT_ID", "GRID_ID"], "meta": {"background": "BACKGROUND_TRANSPARENT"}}
-        for index in members:
-            chart_uuid, chart = charts[index]
-            files[f"charts/{access.role}_{index}.yaml"] = chart
-            position[f"CHART-{index}"] = {
-                "type": "CHART", "id": f"CHART-{index}", "children": [], "parents": ["ROOT_ID", "GRID_ID", row],
-                "meta": {"chartId": 0, "uuid": chart_uuid, "sliceName": chart["slice_name"],
-                         "width": 12 // len(members), "height": 60}}
-    slug = f"eau-{access.lead}"
+    uuids, time_columns, formats = {}, {}, {}
+    for view, columns in datasets.items():
+        spec = _dataset_file(access, pack, view, columns)
+        files[f"datasets/warehouse_{access.role}/{spec['table_name']}.yaml"] = spec
+        uuids[view], time_columns[view] = spec["uuid"], spec["main_dttm_col"]
+        formats[view] = {m["metric_name"]: m["d3format"] for m in spec["metrics"]}
+    charts = {}
+    for chart in pack.pack.dashboard.charts:
+        charts[chart.name] = _chart_file(chart, uuids[chart.dataset], time_columns[chart.dataset],
+                                         formats[chart.dataset], lead_name)
+        files[f"charts/{access.role}_{pack.name}_{chart.name}.yaml"] = charts[chart.name]
+    slug = dashboard_slug(pack.name, access.lead)
+    board = pack.pack.dashboard
     files[f"dashboards/{slug}.yaml"] = {
-        "dashboard_title": f"Eau potable : rendement des réseaux - {lead_name}", "slug": slug,
-        "uuid": bundle_uuid("dashboard", access.role), "version": "1.0.0", "published": True,
-        "position": position, "metadata": {"color_scheme": "supersetColors", "native_filter_configuration": []},
+        "dashboard_title": f"{board.title} - {lead_name}", "slug": slug,
+        "uuid": bundle_uuid("dashboard", access.role, pack.name), "version": "1.0.0", "published": True,
+        "position": _position(board.layout, charts),
+        "metadata": {"color_scheme": "supersetColors", "refresh_frequency": 0,
+                     "native_filter_configuration": [_commune_filter(board.filter_column, board.filter_label,
+                                                                     uuids[None])]},
     }
     return files, {db_file: access.password}, slug
 
 
-def publish_lead_dashboard(superset: Superset, lead_name: str, access: LeadAccess, table: PooledTable,
-                           host: str, port: int, database: str, user_password: str) -> LeadDashboard:
-    files, passwords, slug = lead_bundle(lead_name, access, table, host, port, database)
-    superset.import_bundle(files, passwords)
+def _position(layout, charts: dict[str, dict]) -> dict:
+    position = {"DASHBOARD_VERSION_KEY": "v2",
+                "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["GRID_ID"]},
+                "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": [], "parents": ["ROOT_ID"]}}
+    for index, row in enumerate(layout):
+        row_id = f"ROW-{index + 1}"
+        position["GRID_ID"]["children"].append(row_id)
+        position[row_id] = {"type": "ROW", "id": row_id, "children": [f"CHART-{n}" for n in row],
+                            "parents": ["ROOT_ID", "GRID_ID"], "meta": {"background": "BACKGROUND_TRANSPARENT"}}
+        big_numbers_only = all(charts[n]["viz_type"] == "big_number_total" for n in row)
+        for name in row:
+            position[f"CHART-{name}"] = {
+                "type": "CHART", "id": f"CHART-{name}", "children": [], "parents": ["ROOT_ID", "GRID_ID", row_id],
+                "meta": {"chartId": 0, "uuid": charts[name]["uuid"], "sliceName": charts[name]["slice_name"],
+                         "width": 12 // len(row), "height": 30 if big_numbers_only else 60}}
+    return position
+
+
+def _commune_filter(column: str, label: str, dataset_uuid: str) -> dict:
+    return {"id": "NATIVE_FILTER-commune", "name": label, "filterType": "filter_select", "type": "NATIVE_FILTER",
+            "targets": [{"column": {"name": column}, "datasetUuid": dataset_uuid}],
+            "controlValues": {"multiSelect": True, "enableEmptyFilter": False, "defaultToFirstItem": False,
+                              "inverseSelection": False, "searchAllOptions": False},
+            "defaultDataMask": {"filterState": {}, "extraFormData": {}, "ownState": {}},
+            "cascadeParentIds": [], "scope": {"rootPath": ["ROOT_ID"], "excluded": []}, "description": ""}
+
+
+def bundle_hash(files: dict[str, dict]) -> str:
+    return hashlib.sha256(yaml.safe_dump(files, sort_keys=True, allow_unicode=True).encode()).hexdigest()
+
+
+def publish_pack_dashboard(superset: Superset, lead_name: str, access: LeadAccess, pack: EnabledPack,
+                           datasets: dict[str | None, dict[str, str]], host: str, port: int, database: str,
+                           known_hash: str | None) -> tuple[PackDashboard, str]:
+    """Import the bundle unless Superset already has this very bundle; returns the hash."""
+    files, passwords, slug = pack_bundle(lead_name, access, pack, datasets, host, port, database)
+    digest = bundle_hash(files)
+    exists = superset.find_one("dashboard", "slug", slug) is not None
+    imported = not (exists and digest == known_hash)
+    if imported:
+        superset.import_bundle(files, passwords)
     dashboard = superset.get(f"/api/v1/dashboard/{slug}")["result"]
     charts = superset.get(f"/api/v1/dashboard/{slug}/charts")["result"]
-    db_name = f"Entrepôt - {lead_name}"
-    dataset = next(d for d in superset.get("/api/v1/dataset/", params={
-        "q": f"(filters:!((col:table_name,opr:eq,value:{table.name})),page_size:100)"})["result"]
-        if d["schema"] == access.role)
-    username = f"lead-{access.lead}"
-    _grant_superset_access(superset, access, dataset["id"], db_name, table, username, user_password)
-    return LeadDashboard(lead=access.lead, title=dashboard["dashboard_title"], slug=slug, username=username,
-                         chart_ids=tuple(sorted(c["id"] for c in charts)), dataset_id=dataset["id"])
+    dataset_ids = []
+    for view in datasets:
+        found = superset.get("/api/v1/dataset/", params={"q": (
+            f"(filters:!((col:table_name,opr:eq,value:'{view_name(pack.name, view)}')),page_size:100)")})["result"]
+        dataset_ids.append(next(d["id"] for d in found if d["schema"] == access.role))
+    return PackDashboard(lead=access.lead, pack=pack.name, title=dashboard["dashboard_title"], slug=slug,
+                         chart_ids=tuple(sorted(c["id"] for c in charts)), dataset_ids=tuple(dataset_ids),
+                         imported=imported), digest
 
 
-def _grant_superset_access(superset: Superset, access: LeadAccess, dataset_id: int, db_name: str,
-                           table: PooledTable, username: str, password: str) -> None:
+def grant_superset_access(superset: Superset, lead_name: str, access: LeadAccess, password: str,
+                          datasets: list[tuple[int, str, str | None]]) -> str:
+    """The lead's role (its datasets, its database in SQL Lab), user and RLS rules.
+
+    `datasets`: (id, table name, RLS clause or None when the dataset has no tenancy column).
+    Returns the username."""
     role_name = f"Lead {access.lead}"
     role = superset.find_one("security/roles", "name", role_name)
     role_id = role["id"] if role else superset.post("/api/v1/security/roles/", json={"name": role_name})["id"]
-    view = superset.find_one("security/resources", "name", f"[{db_name}].[{table.name}](id:{dataset_id})")
-    permission = superset.find_one("security/permissions", "name", "datasource_access")
-    pvms = superset.get("/api/v1/security/permissions-resources/", params={"q": (
-        f"(filters:!((col:permission,opr:rel_o_m,value:{permission['id']}),"
-        f"(col:view_menu,opr:rel_o_m,value:{view['id']})))")})["result"]
+    db_name = database_name(lead_name)
+    database = superset.find_one("database", "database_name", db_name)
+    wanted = [("datasource_access", f"[{db_name}].[{table}](id:{ds})") for ds, table, _ in datasets]
+    wanted += [("database_access", f"[{db_name}].(id:{database['id']})"), *SQL_LAB_PERMISSIONS]
     superset.post(f"/api/v1/security/roles/{role_id}/permissions",
-                  json={"permission_view_menu_ids": [p["id"] for p in pvms]})
+                  json={"permission_view_menu_ids": _permission_views(superset, wanted)})
     gamma = superset.find_one("security/roles", "name", "Gamma")
+    username = lead_username(access.lead)
     user = superset.find_one("security/users", "username", username)
-    body = {"first_name": "Chef de file", "last_name": access.lead, "email": f"{username}@hub.invalid",
+    body = {"first_name": "Chef de file", "last_name": lead_name, "email": f"{username}@hub.invalid",
             "active": True, "roles": [gamma["id"], role_id], "password": password}
     if user:
         superset.put(f"/api/v1/security/users/{user['id']}", json=body)
     else:
         superset.post("/api/v1/security/users/", json={"username": username, **body})
     # Defence in depth: the PostgreSQL role already filters; Superset filters again.
-    codes = ", ".join(f"'{c}'" for c in access.communes)
-    rule = {"name": f"lead {access.lead} communes", "filter_type": "Regular", "tables": [dataset_id],
-            "roles": [role_id], "clause": f"code_insee IN ({codes})", "group_key": "commune"}
-    existing = superset.find_one("rowlevelsecurity", "name", rule["name"])
-    if existing:
-        superset.put(f"/api/v1/rowlevelsecurity/{existing['id']}", json=rule)
-    else:
-        superset.post("/api/v1/rowlevelsecurity/", json=rule)
+    by_clause: dict[str, list[int]] = {}
+    for ds, _, clause in datasets:
+        if clause:
+            by_clause.setdefault(clause, []).append(ds)
+    for index, (clause, ids) in enumerate(sorted(by_clause.items())):
+        rule = {"name": f"lead {access.lead} rule {index + 1}", "filter_type": "Regular", "tables": sorted(ids),
+                "roles": [role_id], "clause": clause, "group_key": "tenancy"}
+        existing = superset.find_one("rowlevelsecurity", "name", rule["name"])
+        if existing:
+            superset.put(f"/api/v1/rowlevelsecurity/{existing['id']}", json=rule)
+        else:
+            superset.post("/api/v1/rowlevelsecurity/", json=rule)
+    return username
+
+
+def _permission_views(superset: Superset, wanted: list[tuple[str, str]]) -> list[int]:
+    ids = []
+    for permission_name, view_name_ in wanted:
+        permission = superset.find_one("security/permissions", "name", permission_name)
+        view = superset.find_one("security/resources", "name", view_name_)
+        if not permission or not view:
+            continue  # e.g. a menu this Superset version does not have
+        found = superset.get("/api/v1/security/permissions-resources/", params={"q": (
+            f"(filters:!((col:permission,opr:rel_o_m,value:{permission['id']}),"
+            f"(col:view_menu,opr:rel_o_m,value:{view['id']})))")})["result"]
+        ids.extend(p["id"] for p in found)
+    return sorted(set(ids))

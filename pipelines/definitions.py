@@ -1,4 +1,8 @@
-"""Entry point for `dagster dev -w workspace.yaml` and `tdh run`."""
+"""Entry point for `dagster dev -w workspace.yaml` and `tdh run`.
+
+The graph has one pooled and one warehouse asset per pack the committee enables, so the
+committee file ($HUB_COMMITTEE_FILE, else the demo's) is read when the definitions load.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,16 @@ import dagster as dg
 
 from pipelines.defs import automation, dashboards, gathering, pooling, publication, staging
 from pipelines.defs.resources import hub_resources
+from pipelines.packs import committee_packs
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    packs = list(committee_packs().values())
     return dg.Definitions(
-        assets=[gathering.raw, staging.staged, *pooling.pooled_assets, *pooling.warehouse_assets,
-                publication.catalog, dashboards.dashboards],
+        assets=[gathering.raw, staging.staged,
+                *[pooling.pooled_asset(p) for p in packs], *[pooling.warehouse_asset(p) for p in packs],
+                publication.catalog_asset(packs), dashboards.dashboards_asset(packs)],
         jobs=[automation.hub_job],
         schedules=[automation.daily],
         sensors=[automation.inbox_sensor],

@@ -16,20 +16,22 @@ from __future__ import annotations
 import json
 import os
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from catalog.committee import Member, Source
 from catalog.naming import dataset_slug, resource_slug, slugify
+from connectors.changes import detect_change
 from connectors.deletions import DEFAULT_GRACE, Presence, reconcile
-from connectors.http import FetchError, FetchPolicy, mask_url
-from connectors.landing import confirmed_by_listing, land_drop, land_resource
+from connectors.http import Fetched, FetchError, FetchPolicy, mask_url
+from connectors.landing import Landing, confirmed_by_listing, declared_facts, land_bytes, land_drop, land_resource
 from connectors.objectstore import ObjectStore, object_key
-from connectors.portals import ckan, dcat, files, opendatasoft, udata
+from connectors.portals import ckan, dcat, files, hubeau, opendatasoft, udata
 from connectors.portals.listing import ListingProblem, ProblemSink
 from connectors.records import RemoteDataset, RemoteResource
 
@@ -119,6 +121,8 @@ def list_source(
             )
         case "dcat":
             return dcat.list_datasets(source.url, policy, on_problem=on_problem)
+        case "hubeau":
+            return hubeau.list_datasets(source.url, source.stations, days=source.days)
     raise ValueError(f"unknown source type {source.type!r}")
 
 
@@ -161,6 +165,7 @@ class _Job:
     remote: RemoteResource
     policy: FetchPolicy | None  # None: an inbox drop, read from the hub's own store
     previous: dict | None
+    build: Callable[[], bytes] | None = None  # bytes the connector builds (Hub'Eau), not one fetch
 
 
 def gather_member(
@@ -211,9 +216,9 @@ def gather_member(
         for resource in item.remote.resources:
             rslug = resource_slug(resource.key)
             drop = source.type == "inbox"
-            jobs.append(
-                _Job(slug, rslug, resource, None if drop else policies[item.source], entry["resources"].get(rslug))
-            )
+            fetch_policy = None if drop else policies[item.source]
+            build = _station_csv(source, item.remote, policies[item.source], now) if source.type == "hubeau" else None
+            jobs.append(_Job(slug, rslug, resource, fetch_policy, entry["resources"].get(rslug), build))
     report.datasets = len(seen)
 
     for job, outcome in zip(jobs, _land_all(store, member.slug, jobs, workers, now), strict=True):
@@ -231,6 +236,13 @@ def gather_member(
     manifest.update(gathered_at=stamp, failures=[f.as_dict() for f in report.failures])
     _put_manifest(store, member.slug, manifest)
     return report
+
+
+def _station_csv(source: Source, remote: RemoteDataset, policy: FetchPolicy, now: datetime) -> Callable[[], bytes]:
+    """How to build the CSV of one followed Hub'Eau station (its dataset's remote id is its code)."""
+    station = next(s for s in source.stations if s.code == remote.remote_id)
+    window = hubeau.Window.ending(source.window_end or now, source.days)
+    return partial(hubeau.station_csv, source.url, station, policy, window=window)
 
 
 def _put_manifest(store: ObjectStore, member: str, manifest: dict) -> None:
@@ -332,7 +344,9 @@ def _land_all(store: ObjectStore, member: str, jobs: list[_Job], workers: int, n
 
     def land(job: _Job) -> dict | Failure:
         try:
-            if job.policy is None:
+            if job.build is not None:
+                landing = _land_built(store, member, job, job.build(), now)
+            elif job.policy is None:
                 landing = land_drop(
                     store,
                     member=member,
@@ -373,6 +387,41 @@ def _land_all(store: ObjectStore, member: str, jobs: list[_Job], workers: int, n
     for index, outcome in zip(pending, landed, strict=True):
         outcomes[index] = outcome
     return outcomes
+
+
+def _land_built(store: ObjectStore, member: str, job: _Job, data: bytes, now: datetime) -> Landing:
+    """Land the bytes a connector built from several requests, as a fetched file is landed.
+
+    There is nothing to ask conditionally: the bytes are built on every run, then their
+    size and sha256 decide, so identical bytes are unchanged and write nothing.
+    """
+    url = job.remote.url
+    built = Fetched(url=url, final_url=url, status=200, body=data, content_type=None, etag=None, last_modified=None)
+    verdict = detect_change(job.previous, built)
+    if verdict.changed:
+        key, digest, _ = land_bytes(store, member, data, job.remote.format, verdict.sha256)
+    else:
+        key, digest = job.previous["key"], job.previous["sha256"]
+    stamp = now.astimezone(UTC).isoformat(timespec="seconds")
+    return Landing(
+        member=member,
+        dataset=job.dataset,
+        resource=job.resource,
+        source_url=mask_url(url),
+        fetched_at=stamp,
+        http_status=200,
+        etag=None,
+        last_modified=None,
+        size=len(data),
+        sha256=digest,
+        key=key,
+        format=job.remote.format,
+        changed=verdict.changed,
+        name=job.remote.name,
+        declared=declared_facts(job.remote),
+        detected_by=verdict.reason,
+        checked_at=stamp,
+    )
 
 
 def _reconcile(

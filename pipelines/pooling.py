@@ -1,71 +1,179 @@
-"""Pooling: merge the staged files that the committee declared for a pooled table."""
+"""Pooling a pack: the staged files members declared for it, merged, member by member.
+
+Object layout under `pooled/<pack>/`:
+- `membres/<member>.parquet`: one member's conformed rows (its part);
+- `<pack>.parquet`, `<pack>.csv`: the pooled table (what CKAN and the warehouse get);
+- `sources.csv`: every file offered, included or excluded with its reason;
+- `state.json`: per member, the fingerprint of what its part was built from.
+
+Incremental: a member's fingerprint is computed from its manifest alone (landed bytes'
+sha256, committee decisions, staging rules, the pack itself); only members whose
+fingerprint changed have their staged files read again. When none changed, nothing
+staged or pooled is read and nothing is written.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 from dataclasses import dataclass, field
 
 import polars as pl
 
-from catalog.pooled import PooledTable, PoolingError, conform, own_rows, pool
+from catalog.committee import Committee
+from catalog.pooled import (
+    Contributor,
+    Offered,
+    PoolingError,
+    SourceLine,
+    conform,
+    exclusion,
+    newest_first_wins,
+    own_rows,
+    table_columns,
+)
 from connectors.objectstore import ObjectStore, object_key
 from connectors.tabular import safe_csv
 from pipelines.gathering import manifest_key
-from pipelines.staging import read_staged, staged_key
+from pipelines.packs import EnabledPack
+from pipelines.staging import STAGING_RULES, read_staged, staged_key
 
 
 @dataclass
 class PoolingResult:
-    table: str
+    pack: str
     rows: int = 0
-    members: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)  # members with rows in the table
+    reread: list[str] = field(default_factory=list)  # members whose staged files were read
     changed: bool = False
     sha256: str = ""
-    rejected: list[str] = field(default_factory=list)  # "file: reason"
+    excluded: list[dict] = field(default_factory=list)  # sources lines with statut "exclu"
 
 
-def pooled_key(table: PooledTable, suffix: str) -> str:
-    return object_key("pooled", f"{table.name}.{suffix}")
+def pooled_key(pack: str, *names: str) -> str:
+    return object_key("pooled", pack, *names)
 
 
-def pool_members(store: ObjectStore, members: dict[str, str | None], table: PooledTable) -> PoolingResult:
-    """`members` maps each member slug to its INSEE code (None for an EPCI or a syndicate)."""
-    result = PoolingResult(table=table.name)
-    parts: list[pl.DataFrame] = []
-    for member, insee in members.items():
-        manifest = store.get_json(manifest_key(member), default={"datasets": {}})
-        for dataset, entry in sorted(manifest["datasets"].items()):
-            override = entry.get("override") or {}
-            # Members-only data never reaches the public pooled dataset.
-            if (entry.get("status") != "present" or override.get("pooled_as") != table.name
-                    or override.get("access") == "members"):
-                continue
-            for resource in sorted(entry["resources"]):
-                report = store.get_json(staged_key(member, dataset, resource, "json"))
-                if not report or report["decision"] != "publish":
-                    continue
-                try:
-                    frame = read_staged(store, member, dataset, resource)
-                    part = conform(frame, table, f"{dataset}/{report['name']}", member)
-                    parts.append(own_rows(part, insee, f"{dataset}/{report['name']}"))
-                except PoolingError as exc:
-                    result.rejected.append(str(exc))
-                    continue
-                if member not in result.members:
-                    result.members.append(member)
-    pooled = pool(parts, table)
-    result.rows = pooled.height
+def contributor(member, pack: EnabledPack) -> Contributor:
+    code = member.insee if pack.pack.tenancy.kind == "insee" else member.siren
+    return Contributor(member=member.slug, name=member.name, code=code)
+
+
+def pool_pack(store: ObjectStore, committee: Committee, pack: EnabledPack) -> PoolingResult:
+    result = PoolingResult(pack=pack.name)
+    state = store.get_json(pooled_key(pack.name, "state.json"), default={"members": {}})
+    previous = state.get("members", {})
+    members: dict[str, dict] = {}
+    for member in committee.members:
+        manifest = store.get_json(manifest_key(member.slug), default={"datasets": {}})
+        offered = _offered_files(manifest, pack.name)
+        fingerprint = _fingerprint(pack, offered)
+        before = previous.get(member.slug)
+        if before and before["fingerprint"] == fingerprint:
+            members[member.slug] = before
+            continue
+        result.reread.append(member.slug)
+        members[member.slug] = _pool_member(store, pack, contributor(member, pack), offered, before, fingerprint)
+    gone = set(previous) - set(members)
+    for slug in gone:
+        store.remove(pooled_key(pack.name, "membres", f"{slug}.parquet"))
+    lines = [SourceLine(**line) for info in members.values() for line in info["sources"]]
+    result.excluded = [line.as_dict() for line in lines if line.statut == "exclu"]
+    result.members = sorted(m for m, info in members.items() if info["rows"])
+    if not result.reread and not gone and state.get("pack") == pack.pack.fingerprint():
+        result.sha256, result.rows = state["sha256"], state["rows"]
+        return result
+    table = newest_first_wins(
+        [pl.read_parquet(io.BytesIO(store.get_bytes(pooled_key(pack.name, "membres", f"{m}.parquet"))))
+         for m in result.members], pack.primary_key, table_columns(pack.schema))
+    result.rows = table.height
     parquet = io.BytesIO()
-    pooled.write_parquet(parquet, compression="zstd")
+    table.write_parquet(parquet, compression="zstd")
     data = parquet.getvalue()
     # Parquet bytes embed no timestamp, so equal tables give equal digests.
     result.sha256 = hashlib.sha256(data).hexdigest()
-    previous = store.get_json(pooled_key(table, "json"), default={})
-    if previous.get("sha256") != result.sha256:
-        store.put_bytes(pooled_key(table, "parquet"), data, "application/vnd.apache.parquet")
-        store.put_bytes(pooled_key(table, "csv"), safe_csv(pooled), "text/csv")
-        store.put_json(pooled_key(table, "json"), {"sha256": result.sha256, "rows": result.rows,
-                                                   "members": result.members})
-        result.changed = True
+    result.changed = result.sha256 != state.get("sha256")
+    if result.changed:
+        store.put_bytes(pooled_key(pack.name, f"{pack.name}.parquet"), data, "application/vnd.apache.parquet")
+        store.put_bytes(pooled_key(pack.name, f"{pack.name}.csv"), safe_csv(table), "text/csv")
+    sources = pl.DataFrame([line.as_dict() for line in lines], schema=list(SourceLine.__annotations__))
+    store.put_bytes(pooled_key(pack.name, "sources.csv"), safe_csv(sources), "text/csv")
+    store.put_json(pooled_key(pack.name, "state.json"), {
+        "pack": pack.pack.fingerprint(), "sha256": result.sha256, "rows": result.rows,
+        "members": members,
+    })
     return result
+
+
+def _offered_files(manifest: dict, pack: str) -> list[dict]:
+    """The member's present resources the committee declared for this pack, from the manifest."""
+    files = []
+    for dataset, entry in sorted(manifest["datasets"].items()):
+        override = entry.get("override") or {}
+        if entry.get("status") != "present" or override.get("pooled_as") != pack:
+            continue
+        for resource, landing in sorted(entry["resources"].items()):
+            files.append({"dataset": dataset, "resource": resource, "sha256": landing["sha256"],
+                          "fetched_at": landing["fetched_at"], "name": landing.get("name") or resource,
+                          "override": override})
+    return files
+
+
+def _fingerprint(pack: EnabledPack, offered: list[dict]) -> str:
+    facts = {"pack": pack.pack.fingerprint(), "rules": STAGING_RULES,
+             "files": [{k: f[k] for k in ("dataset", "resource", "sha256", "override")} for f in offered]}
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def _pool_member(store: ObjectStore, pack: EnabledPack, who: Contributor, offered: list[dict],
+                 before: dict | None, fingerprint: str) -> dict:
+    # When these bytes first landed: kept from the last pooling while the sha256 is the same.
+    landed_before = {(s["jeu_de_donnees"], s["sha256"]): s["recu_le"] for s in (before or {}).get("landed", [])}
+    parts, lines, landed = [], [], []
+    for item in offered:
+        landed_at = landed_before.get((item["dataset"], item["sha256"]), item["fetched_at"])
+        landed.append({"jeu_de_donnees": item["dataset"], "sha256": item["sha256"], "recu_le": landed_at})
+        report = store.get_json(staged_key(who.member, item["dataset"], item["resource"], "json"))
+        line = {"membre": who.member, "jeu_de_donnees": item["dataset"], "fichier": item["name"],
+                "recu_le": landed_at, "lignes": 0}
+        if report is None:
+            lines.append({**line, "statut": "exclu", "motif": "fichier illisible : voir le rapport du membre"})
+            continue
+        offer = Offered(member=who.member, dataset=item["dataset"], resource=item["resource"],
+                        file=report.get("name") or item["name"], landed_at=landed_at,
+                        decision=report["decision"], validation=report.get("validation"),
+                        access=item["override"].get("access", "open"))
+        reason = exclusion(offer)
+        if reason is None:
+            try:
+                frame = conform(read_staged(store, who.member, item["dataset"], item["resource"]),
+                                pack.schema, offer, who)
+                frame, foreign = own_rows(frame, pack.pack.tenancy.column, pack.pack.tenancy.kind, who.code)
+                _no_missing_key(frame, pack.primary_key, offer)
+            except PoolingError as exc:
+                reason = str(exc)
+        if reason is not None:
+            lines.append({**line, "statut": "exclu", "motif": reason})
+            continue
+        note = (f"{foreign} ligne{'s' if foreign > 1 else ''} sur d'autres collectivités écartée"
+                f"{'s' if foreign > 1 else ''}") if foreign else ""
+        lines.append({**line, "statut": "inclus", "lignes": frame.height, "motif": note})
+        parts.append(frame)
+    part = newest_first_wins(parts, pack.primary_key, table_columns(pack.schema))
+    key = pooled_key(pack.name, "membres", f"{who.member}.parquet")
+    if part.height:
+        buffer = io.BytesIO()
+        part.write_parquet(buffer, compression="zstd")
+        store.put_bytes(key, buffer.getvalue(), "application/vnd.apache.parquet")
+    else:
+        store.remove(key)
+    return {"fingerprint": fingerprint, "rows": part.height, "sources": lines, "landed": landed}
+
+
+def _no_missing_key(frame: pl.DataFrame, primary_key: tuple[str, ...], offered: Offered) -> None:
+    for column in primary_key:
+        missing = frame[column].is_null().arg_true()
+        if len(missing):
+            raise PoolingError(f"{offered.dataset}/{offered.file}: row {int(missing[0]) + 1}, column {column}: "
+                               "empty, but it is part of the pooled table's primary key")

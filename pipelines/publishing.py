@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from catalog.committee import Committee
-from catalog.packages import StagedFile, member_dataset, pooled_dataset
-from catalog.pooled import PooledTable
+from catalog.packages import PooledFiles, StagedFile, member_dataset, pooled_dataset
 from catalog.publication import DesiredDataset, Plan, apply, ensure_organization, plan, published_packages
 from connectors.objectstore import ObjectStore
+from pipelines.dashboards import dashboard_slug
 from pipelines.gathering import manifest_key
+from pipelines.packs import EnabledPack
 from pipelines.pooling import pooled_key
 from pipelines.staging import staged_key
 
@@ -21,7 +22,7 @@ class Publication:
     withheld: list[str] = field(default_factory=list)  # personal data without exemption
 
 
-def desired_datasets(store: ObjectStore, committee: Committee, pooled: list[PooledTable]):
+def desired_datasets(store: ObjectStore, committee: Committee, packs: list[EnabledPack], superset_url: str):
     desired: list[DesiredDataset] = []
     archive: list[str] = []
     withheld: list[str] = []
@@ -54,17 +55,26 @@ def desired_datasets(store: ObjectStore, committee: Committee, pooled: list[Pool
                 continue
             if files:
                 desired.append(member_dataset(member, name, entry, files))
-    for table in pooled:
-        meta = store.get_json(pooled_key(table, "json"))
-        if meta and meta["rows"]:
-            desired.append(pooled_dataset(
-                committee, table, store.get_bytes(pooled_key(table, "csv")),
-                store.get_bytes(pooled_key(table, "parquet")), meta["members"],
-            ))
+    for pack in packs:
+        state = store.get_json(pooled_key(pack.name, "state.json"))
+        if state and state["rows"]:
+            dashboards = tuple((committee.member(lead.member).name,
+                                f"{superset_url}/superset/dashboard/{dashboard_slug(pack.name, lead.member)}/")
+                               for lead in committee.leads)
+            desired.append(pooled_dataset(committee, PooledFiles(
+                pack=pack.name, title=pack.pack.title, description=pack.pack.description, tags=pack.pack.tags,
+                conforms_to=pack.schema_reference,
+                csv=store.get_bytes(pooled_key(pack.name, f"{pack.name}.csv")),
+                parquet=store.get_bytes(pooled_key(pack.name, f"{pack.name}.parquet")),
+                sources_csv=store.get_bytes(pooled_key(pack.name, "sources.csv")),
+                members=tuple(m for m, info in state["members"].items() if info["rows"]),
+                dashboards=dashboards,
+            )))
     return desired, archive, withheld
 
 
-def publish(store: ObjectStore, committee: Committee, ckan, pooled: list[PooledTable]) -> Publication:
+def publish(store: ObjectStore, committee: Committee, ckan, packs: list[EnabledPack],
+            superset_url: str = "") -> Publication:
     result = Publication()
     if ensure_organization(ckan, committee.slug, committee.name, committee.description,
                            {"kind": "committee"}):
@@ -74,7 +84,7 @@ def publish(store: ObjectStore, committee: Committee, ckan, pooled: list[PooledT
         if ensure_organization(ckan, member.slug, member.name,
                                f"{member.name}, membre du {committee.name}.", extras):
             result.organizations_created.append(member.slug)
-    desired, archive, withheld = desired_datasets(store, committee, pooled)
+    desired, archive, withheld = desired_datasets(store, committee, packs, superset_url)
     # Withheld datasets that were public before are archived too: personal data found
     # later must not stay online.
     published = published_packages(ckan, [d.name for d in desired] + archive + withheld)

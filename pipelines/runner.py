@@ -72,11 +72,20 @@ def print_summary(outcome: RunOutcome, demo: bool = False) -> None:
             print(f"  withheld (personal data, no exemption in the committee file): {name}")
     for key, meta in outcome.metadata.items():
         if key.startswith("pooled/"):
-            print(f"{key}: {meta['rows']} rows from {', '.join(meta['members'])}")
+            print(f"{key}: {meta['rows']} rows from {', '.join(meta['members']) or 'no member'}"
+                  f"{'' if meta['changed'] else ' (unchanged)'}")
+            for line in meta["excluded"]:
+                print(f"  excluded: {line['membre']} {line['jeu_de_donnees']}/{line['fichier']}: {line['motif']}")
         if key.startswith("warehouse/"):
-            print(f"{key}: {meta['rows']} rows; lead roles {', '.join(v['role'] for v in meta['leads'].values())}")
-    for lead, info in outcome.metadata.get("dashboards", {}).get("dashboards", {}).items():
-        print(f"dashboard for {lead}: {info['dashboard']} (user {info['user']})")
+            print(f"{key}: {meta['rows']} rows{' loaded' if meta['loaded'] else ', already loaded'}; "
+                  f"lead roles {', '.join(v['role'] for v in meta['leads'].values())}")
+    dashboards = outcome.metadata.get("dashboards", {})
+    for lead, info in dashboards.get("leads", {}).items():
+        print(f"dashboards for {lead} (user {info['user']}):")
+        for board in info["dashboards"].values():
+            print(f"  {board['title']}: {board['dashboard']}")
+    if dashboards:
+        print(f"Superset bundles imported this run: {dashboards['imports']}")
     if outcome.error:
         print("FAILED:", outcome.error)
     if demo:

@@ -6,7 +6,9 @@ remote content; paths are relative to the project, as committee files write them
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from pathlib import Path
 
 from catalog.validation import SchemaError, TableSchema, load_schema
@@ -23,3 +25,22 @@ def load_declared_schema(reference: str, base: Path = PROJECT_DIR, confined: boo
     if confined and not path.is_relative_to(base.resolve()):
         raise SchemaError(f"{reference}: a declared schema must be a file of the project or an https URL")
     return load_schema(path)
+
+
+def cached_remote_schema(url: str, version: str, cache_dir: Path | None = None) -> TableSchema:
+    """A pinned schema.data.gouv.fr schema, fetched once through the safe fetcher.
+
+    The version is pinned, so a cached copy never goes stale; a descriptor whose own
+    `version` differs from the pin is refused rather than silently used."""
+    cache_dir = cache_dir or Path(os.environ.get("HUB_CACHE_DIR") or Path.home() / ".cache" / "territorial-data-hub")
+    cached = cache_dir / "schemas" / (hashlib.sha256(f"{url}@{version}".encode()).hexdigest()[:32] + ".json")
+    if cached.is_file():
+        return load_schema(json.loads(cached.read_text(encoding="utf-8")))
+    descriptor = json.loads(fetch(url, FetchPolicy(), expected_format="json").body)
+    found = str(descriptor.get("version")) if isinstance(descriptor, dict) else None
+    if found != version:
+        raise SchemaError(f"{url}: the schema's version is {found!r}, the pack pins {version!r}")
+    schema = load_schema(descriptor)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
+    return schema

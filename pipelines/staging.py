@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from catalog.privacy import pseudonymise, screen
-from catalog.validation import SchemaError, validate
+from catalog.validation import SchemaError, TableSchema, validate
 from connectors.http import FetchError
 from connectors.objectstore import ObjectStore, object_key
 from connectors.tabular import UnreadableFile, read_table, safe_csv
@@ -42,13 +42,24 @@ def staged_key(member: str, dataset: str, resource: str, suffix: str) -> str:
     return object_key("staged", member, dataset, f"{resource}.{suffix}")
 
 
-def stage_member(store: ObjectStore, member: str, pseudonymisation_key: bytes) -> MemberStaging:
+def stage_member(store: ObjectStore, member: str, pseudonymisation_key: bytes,
+                 pack_schemas: dict[str, TableSchema] | None = None) -> MemberStaging:
+    """`pack_schemas`: the schema of each enabled pack, by name. A dataset the committee
+    pools into a pack is validated against the pack's schema unless it declares its own."""
+    pack_schemas = pack_schemas or {}
     manifest = store.get_json(manifest_key(member), default={"datasets": {}})
     result = MemberStaging(member=member)
     for dataset, entry in manifest["datasets"].items():
         if entry.get("status") != "present":
             continue
         override = entry.get("override") or {}
+        try:
+            schema = _schema_of(override, pack_schemas)
+        except (SchemaError, FetchError, OSError) as exc:  # its files wait; the others go on
+            when = max((r["fetched_at"] for r in entry["resources"].values()), default="")
+            result.failures.append(Failure("dataset", dataset, str(exc), when))
+            continue
+        decisions = _decisions_fingerprint(override, schema)
         for resource, landing in entry["resources"].items():
             if landing["format"].upper() not in TABULAR_FORMATS:
                 continue
@@ -57,12 +68,13 @@ def stage_member(store: ObjectStore, member: str, pseudonymisation_key: bytes) -
             # Same bytes and same committee decisions: nothing to redo. A new exemption,
             # dropped column or schema re-stages the file even though its bytes are unchanged.
             if (previous and previous.get("source_sha256") == landing["sha256"]
-                    and previous.get("decisions") == _decisions_fingerprint(override)):
+                    and previous.get("decisions") == decisions):
                 result.unchanged += 1
                 _tally(result, dataset, previous)
                 continue
             try:
-                report = _stage_resource(store, landing, override, pseudonymisation_key)
+                report = _stage_resource(store, landing, override, schema, pseudonymisation_key)
+                report["decisions"] = decisions
             except (UnreadableFile, SchemaError, FetchError, ValueError, OSError) as exc:
                 result.failures.append(
                     Failure("resource", f"{dataset}/{landing.get('name', resource)}", str(exc),
@@ -83,9 +95,15 @@ def _tally(result: MemberStaging, dataset: str, report: dict) -> None:
         result.invalid.append(dataset)
 
 
-def _stage_resource(store: ObjectStore, landing: dict, override: dict, key: bytes) -> dict:
+def _schema_of(override: dict, pack_schemas: dict[str, TableSchema]) -> TableSchema | None:
+    if override.get("schema"):
+        return load_declared_schema(override["schema"])
+    return pack_schemas.get(override.get("pooled_as"))
+
+
+def _stage_resource(store: ObjectStore, landing: dict, override: dict, schema: TableSchema | None,
+                    key: bytes) -> dict:
     member, dataset, resource = landing["member"], landing["dataset"], landing["resource"]
-    schema = load_declared_schema(override["schema"]) if override.get("schema") else None
     table = read_table(store.get_bytes(landing["key"]), landing.get("name") or landing["key"],
                        declared_format=landing["format"], keep_text=schema.text_fields if schema else ())
     frame = table.frame
@@ -112,7 +130,6 @@ def _stage_resource(store: ObjectStore, landing: dict, override: dict, key: byte
     store.put_bytes(staged_key(member, dataset, resource, "csv"), table.to_csv(), "text/csv")
     return {
         "source_sha256": landing["sha256"],
-        "decisions": _decisions_fingerprint(override),
         "source_key": landing["key"],
         "name": landing.get("name"),
         "normalisation": table.report,
@@ -135,8 +152,9 @@ def _stage_resource(store: ObjectStore, landing: dict, override: dict, key: byte
 STAGING_RULES = 3
 
 
-def _decisions_fingerprint(override: dict) -> str:
-    decisions = {"override": override, "rules": STAGING_RULES}
+def _decisions_fingerprint(override: dict, schema: TableSchema | None) -> str:
+    # The schema's descriptor too: a pack whose schema changes re-validates its files.
+    decisions = {"override": override, "rules": STAGING_RULES, "schema": schema.descriptor if schema else None}
     return hashlib.sha256(json.dumps(decisions, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

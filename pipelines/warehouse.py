@@ -1,10 +1,15 @@
-"""The warehouse: pooled tables in PostgreSQL, and each lead's window on them.
+"""The warehouse: one PostgreSQL table per pack, and each lead's window on them.
 
 Superset's row-level security has leaked before (CVE-2025-48912), so the boundary is
 enforced in PostgreSQL itself: each lead collectivity reads through its own login role,
-which can only see a view of its members' rows (`lead_<slug>.<table>`). Superset's
-connection for that lead uses that role. Role passwords are derived from the warehouse
-owner's password (HMAC), so they are per installation, stable across runs, and never stored.
+which can only see views of its members' rows (`lead_<slug>.<pack>`, and the pack's
+derived views `lead_<slug>.<pack>__<view>`, which read the lead's view, never the table).
+Superset's connection for that lead uses that role. Role passwords are derived from the
+warehouse owner's password (HMAC), so they are per installation, stable across runs, and
+never stored.
+
+A table remembers the pooled file it holds (its comment is the file's sha256), so an
+unchanged pooled table is never reloaded.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,9 +25,11 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
-from catalog.pooled import PooledTable
+from pipelines.packs import EnabledPack
 
-PG_TYPES = {pl.String(): "text", pl.Date(): "date", pl.Float64(): "double precision", pl.Int64(): "bigint"}
+PG_TYPES = {"string": "text", "integer": "bigint", "number": "double precision", "boolean": "boolean",
+            "date": "date", "datetime": "timestamptz", "year": "integer"}
+HUB_PG_TYPES = {"membre": "text", "collectivite": "text", "jeu_source": "text", "recu_le": "timestamptz"}
 POOLED_SCHEMA = "pooled"
 
 
@@ -30,66 +38,123 @@ class LeadAccess:
     lead: str  # member slug of the chef de file
     role: str
     password: str
-    communes: tuple[str, ...]  # INSEE codes the lead may see
+    communes: tuple[str, ...]  # INSEE codes of its members (tenancy by commune)
+    sirens: tuple[str, ...] = ()  # SIRENs of its members (tenancy by organisation)
 
     def url(self, warehouse_url: str) -> str:
         parts = urlsplit(warehouse_url)
         netloc = f"{self.role}:{self.password}@{parts.hostname}:{parts.port or 5432}"
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
+    def codes(self, kind: str) -> tuple[str, ...]:
+        return self.communes if kind == "insee" else self.sirens
 
-def lead_access(warehouse_url: str, lead: str, communes: tuple[str, ...]) -> LeadAccess:
+    def clause(self, pack: EnabledPack) -> str:
+        """The tenancy rule as SQL text (Superset's row-level-security clause)."""
+        tenancy = pack.pack.tenancy
+        column = '"' + tenancy.column.replace('"', '""') + '"'
+        if tenancy.kind == "siret":
+            column = f"LEFT({column}, 9)"
+        codes = ", ".join("'" + c.replace("'", "''") + "'" for c in self.codes(tenancy.kind)) or "NULL"
+        return f"{column} IN ({codes})"
+
+
+def lead_access(warehouse_url: str, lead: str, communes: tuple[str, ...], sirens: tuple[str, ...] = ()) -> LeadAccess:
     owner_password = urlsplit(warehouse_url).password
     if not owner_password:  # the lead passwords derive from it: an empty key is a public one
         raise ValueError("HUB_WAREHOUSE_URL must carry the owner's password: lead passwords derive from it")
     password = hmac.new(owner_password.encode(), f"lead:{lead}".encode(), hashlib.sha256).hexdigest()[:32]
     return LeadAccess(lead=lead, role=f"lead_{lead.replace('-', '_')}", password=password,
-                      communes=tuple(sorted(communes)))
+                      communes=tuple(sorted(communes)), sirens=tuple(sorted(sirens)))
 
 
-def load_pooled(warehouse_url: str, table: PooledTable, frame: pl.DataFrame) -> int:
-    """Replace the pooled table's rows in one transaction: readers never see half a load."""
-    columns = [*table.columns, "member"]
-    types = {**table.columns, "member": pl.String()}
-    ident = sql.Identifier(POOLED_SCHEMA, table.name)
+def column_types(pack: EnabledPack) -> dict[str, str]:
+    return {f.name: PG_TYPES.get(f.type, "text") for f in pack.schema.fields} | HUB_PG_TYPES
+
+
+def load_pack(warehouse_url: str, pack: EnabledPack, read: Callable[[], pl.DataFrame], sha256: str) -> int | None:
+    """Replace the pack's table in one transaction (readers never see half a load);
+    None when the table already holds this pooled file (`read` is then never called)."""
+    types = column_types(pack)
+    table = sql.Identifier(POOLED_SCHEMA, pack.name)
+    stamp = f"sha256:{sha256}"
     with psycopg.connect(warehouse_url) as conn, conn.cursor() as cur:
         cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(POOLED_SCHEMA)))
+        cur.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", (f'{POOLED_SCHEMA}."{pack.name}"',))
+        if cur.fetchone()[0] == stamp and _columns(cur, POOLED_SCHEMA, pack.name) == types:
+            return None
+        if _columns(cur, POOLED_SCHEMA, pack.name) not in ({}, types):
+            # The pack's schema changed: the lead views are made again right after.
+            cur.execute(sql.SQL("DROP TABLE {} CASCADE").format(table))
         cur.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({}))").format(
-            ident,
-            sql.SQL(", ").join(
-                sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(PG_TYPES[types[c]])) for c in columns
-            ),
-            sql.SQL(", ").join(sql.Identifier(c) for c in table.primary_key),
+            table,
+            sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in types.items()),
+            sql.SQL(", ").join(sql.Identifier(c) for c in pack.primary_key),
         ))
-        cur.execute(sql.SQL("DELETE FROM {}").format(ident))
+        for column in {pack.pack.tenancy.column, pack.pack.time_column} - {None}:
+            cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                sql.Identifier(f"{pack.name}_{column.lower()}_idx"[:63]), table, sql.Identifier(column)))
+        cur.execute(sql.SQL("DELETE FROM {}").format(table))
         buffer = io.BytesIO()
-        frame.select(columns).write_csv(buffer, include_header=False)
+        read().select(list(types)).write_csv(buffer, include_header=False)
         with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
-            ident, sql.SQL(", ").join(sql.Identifier(c) for c in columns))) as copy:
+                table, sql.SQL(", ").join(sql.Identifier(c) for c in types))) as copy:
             copy.write(buffer.getvalue())
-        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(ident))
+        cur.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(table, sql.Literal(stamp)))
+        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(table))
         return cur.fetchone()[0]
 
 
-def grant_lead(warehouse_url: str, table: PooledTable, access: LeadAccess) -> None:
-    """Create or refresh the lead's role and its filtered view (idempotent)."""
+def _columns(cur, schema: str, table: str) -> dict[str, str]:
+    cur.execute("SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position", (schema, table))
+    aliases = {"timestamp with time zone": "timestamptz"}
+    return {name: aliases.get(kind, kind) for name, kind in cur.fetchall()}
+
+
+def view_name(pack: str, view: str | None) -> str:
+    return pack if view is None else f"{pack}__{view}"
+
+
+def lead_datasets(warehouse_url: str, pack: EnabledPack, access: LeadAccess) -> dict[str | None, dict[str, str]]:
+    """The columns (name -> PostgreSQL type) of each dataset the lead gets: the pack's
+    table (key None) and each derived view. Superset's bundle lists them."""
+    with psycopg.connect(warehouse_url) as conn, conn.cursor() as cur:
+        return {view: _columns(cur, access.role, view_name(pack.name, view))
+                for view in [None, *(v.name for v in pack.pack.views)]}
+
+
+def grant_lead(warehouse_url: str, pack: EnabledPack, access: LeadAccess) -> None:
+    """Create or refresh the lead's role and its views of one pack (idempotent)."""
     schema = sql.Identifier(access.role)
     role = sql.Identifier(access.role)
-    with psycopg.connect(warehouse_url, autocommit=True) as conn, conn.cursor() as cur:
+    tenancy = pack.pack.tenancy
+    column = sql.Identifier(tenancy.column)
+    rule = sql.SQL("left({}, 9)").format(column) if tenancy.kind == "siret" else column
+    with psycopg.connect(warehouse_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (access.role,))
         verb = "ALTER" if cur.fetchone() else "CREATE"
         cur.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(access.password)))
         cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+        own = sql.Identifier(access.role, pack.name)
+        for view in pack.pack.views:
+            cur.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(sql.Identifier(access.role,
+                                                                                  view_name(pack.name, view.name))))
         # security_barrier: no leaky function can see rows the WHERE clause hides.
+        cur.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(own))
         cur.execute(sql.SQL(
-            "CREATE OR REPLACE VIEW {view} WITH (security_barrier) AS "
-            "SELECT * FROM {pooled} WHERE code_insee = ANY({codes})"
-        ).format(
-            view=sql.Identifier(access.role, table.name),
-            pooled=sql.Identifier(POOLED_SCHEMA, table.name),
-            codes=sql.Literal(list(access.communes)),
-        ))
+            "CREATE VIEW {view} WITH (security_barrier) AS SELECT * FROM {pooled} WHERE {rule} = ANY({codes})"
+        ).format(view=own, pooled=sql.Identifier(POOLED_SCHEMA, pack.name), rule=rule,
+                 codes=sql.Literal(list(access.codes(tenancy.kind)))))
+        for view in pack.pack.views:
+            # The pack's SQL reads the lead's view: it can only ever see the lead's rows.
+            name = view_name(pack.name, view.name)
+            template = view.sql.replace("{", "{{").replace("}", "}}").replace("{{table}}", "{}")
+            body = sql.SQL(template).format(own)
+            cur.execute(sql.SQL("CREATE VIEW {} AS ").format(sql.Identifier(access.role, name)) + body)
         cur.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(sql.Identifier(POOLED_SCHEMA)))
         cur.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
-        cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(access.role, table.name), role))
+        for name in [pack.name, *(view_name(pack.name, v.name) for v in pack.pack.views)]:
+            cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(access.role, name), role))
         cur.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+

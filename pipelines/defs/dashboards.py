@@ -1,34 +1,54 @@
-"""dashboards: one Superset dashboard per lead collectivity, over its members' rows only."""
+"""dashboards: each lead collectivity's dashboards, one per pack, over its members' rows only."""
 
 
 from urllib.parse import urlsplit
 
 import dagster as dg
 
-from catalog.pooled import WATER_VOLUMES
-from pipelines.dashboards import lead_user_password, publish_lead_dashboard
-from pipelines.defs.resources import CommitteeResource, SupersetResource, WarehouseResource
+from pipelines.dashboards import grant_superset_access, lead_user_password, publish_pack_dashboard
+from pipelines.defs.resources import CommitteeResource, ObjectStoreResource, SupersetResource, WarehouseResource
+from pipelines.packs import EnabledPack
 from pipelines.superset import Superset
-from pipelines.warehouse import lead_access
+from pipelines.warehouse import lead_access, lead_datasets
 
 
-@dg.asset(key="dashboards", deps=[["warehouse", WATER_VOLUMES.name]], group_name="dashboards",
-          kinds={"superset"})
-def dashboards(
-    committee: CommitteeResource, warehouse: WarehouseResource, superset: SupersetResource
-) -> dg.MaterializeResult:
-    config = committee.load()
-    client = Superset(superset.url, superset.username, superset.password)
-    target = urlsplit(warehouse.url)
-    published = {}
-    for lead in config.leads:
-        communes = tuple(config.member(m).insee for m in lead.members if config.member(m).insee)
-        access = lead_access(warehouse.url, lead.member, communes)
-        board = publish_lead_dashboard(
-            client, config.member(lead.member).name, access, WATER_VOLUMES,
-            target.hostname, target.port or 5432, target.path.lstrip("/"),
-            lead_user_password(superset.password, lead.member),
-        )
-        published[lead.member] = {"dashboard": f"{superset.url}/superset/dashboard/{board.slug}/",
-                                  "user": board.username, "charts": list(board.chart_ids)}
-    return dg.MaterializeResult(metadata={"dashboards": dg.MetadataValue.json(published)})
+def dashboards_asset(packs: list[EnabledPack]) -> dg.AssetsDefinition:
+    @dg.asset(key="dashboards", deps=[["warehouse", p.name] for p in packs], group_name="dashboards",
+              kinds={"superset"})
+    def dashboards(
+        committee: CommitteeResource, warehouse: WarehouseResource, superset: SupersetResource,
+        object_store: ObjectStoreResource,
+    ) -> dg.MaterializeResult:
+        config, enabled = committee.load(), committee.packs()
+        client = Superset(superset.url, superset.username, superset.password)
+        store = object_store.store()
+        target = urlsplit(warehouse.url)
+        published, imports = {}, 0
+        for lead in config.leads:
+            members = [config.member(m) for m in lead.members]
+            access = lead_access(warehouse.url, lead.member, tuple(m.insee for m in members if m.insee),
+                                 tuple(m.siren for m in members))
+            lead_name = config.member(lead.member).name
+            granted, boards = [], {}
+            for pack in enabled.values():
+                # The views' columns, as the warehouse has them (the bundle lists them).
+                datasets = lead_datasets(warehouse.url, pack, access)
+                hash_key = f"dashboards/{lead.member}/{pack.name}.json"
+                known = store.get_json(hash_key, default={}).get("bundle_sha256")
+                board, digest = publish_pack_dashboard(client, lead_name, access, pack, datasets, target.hostname,
+                                                       target.port or 5432, target.path.lstrip("/"), known)
+                if board.imported:
+                    imports += 1
+                    store.put_json(hash_key, {"bundle_sha256": digest})
+                tenancy = pack.pack.tenancy.column
+                for dataset_id, (view, columns) in zip(board.dataset_ids, datasets.items(), strict=True):
+                    name = pack.name if view is None else f"{pack.name}__{view}"
+                    granted.append((dataset_id, name, access.clause(pack) if tenancy in columns else None))
+                boards[pack.name] = {"dashboard": f"{superset.url}/superset/dashboard/{board.slug}/",
+                                     "title": board.title, "charts": list(board.chart_ids)}
+            user = grant_superset_access(client, lead_name, access, lead_user_password(superset.password, lead.member),
+                                         granted)
+            published[lead.member] = {"user": user, "dashboards": boards}
+        return dg.MaterializeResult(metadata={"leads": dg.MetadataValue.json(published), "imports": imports})
+
+    return dashboards

@@ -1,4 +1,6 @@
-"""pooled/<table>: every member's conformant file of one schema, merged; and its warehouse copy."""
+"""pooled/<pack> and warehouse/<pack>: every member's conformant files of one pack's schema,
+merged; then the PostgreSQL table and each lead's views of it. One pair of assets per pack
+the committee enables."""
 
 
 import io
@@ -6,47 +8,53 @@ import io
 import dagster as dg
 import polars as pl
 
-from catalog.pooled import POOLED_TABLES, PooledTable
+from catalog.pooled import table_columns
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource, WarehouseResource
-from pipelines.pooling import pool_members, pooled_key
-from pipelines.warehouse import grant_lead, lead_access, load_pooled
+from pipelines.packs import EnabledPack
+from pipelines.pooling import pool_pack, pooled_key
+from pipelines.warehouse import grant_lead, lead_access, load_pack
 
 
-def pooled_asset(table: PooledTable) -> dg.AssetsDefinition:
-    @dg.asset(key=["pooled", table.name], deps=["staged"], group_name="pooling", kinds={"polars", "parquet"},
-              description=table.description)
+def pooled_asset(pack: EnabledPack) -> dg.AssetsDefinition:
+    @dg.asset(key=["pooled", pack.name], deps=["staged"], group_name="pooling", kinds={"polars", "parquet"},
+              description=pack.pack.description)
     def _pooled(committee: CommitteeResource, object_store: ObjectStoreResource) -> dg.MaterializeResult:
-        members = {m.slug: m.insee for m in committee.load().members}
-        result = pool_members(object_store.store(), members, table)
+        result = pool_pack(object_store.store(), committee.load(), committee.pack(pack.name))
         return dg.MaterializeResult(metadata={
             "rows": result.rows, "members": dg.MetadataValue.json(result.members),
-            "changed": result.changed, "sha256": result.sha256,
-            "rejected": dg.MetadataValue.json(result.rejected),
+            "reread": dg.MetadataValue.json(result.reread), "changed": result.changed, "sha256": result.sha256,
+            "excluded": dg.MetadataValue.json(result.excluded),
         })
 
     return _pooled
 
 
-def warehouse_asset(table: PooledTable) -> dg.AssetsDefinition:
-    @dg.asset(key=["warehouse", table.name], deps=[["pooled", table.name]], group_name="warehouse",
+def warehouse_asset(pack: EnabledPack) -> dg.AssetsDefinition:
+    @dg.asset(key=["warehouse", pack.name], deps=[["pooled", pack.name]], group_name="warehouse",
               kinds={"postgres"})
     def _warehouse(
         committee: CommitteeResource, object_store: ObjectStoreResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
-        """The pooled table in PostgreSQL, and one filtered view per lead collectivity."""
-        config = committee.load()
-        frame = pl.read_parquet(io.BytesIO(object_store.store().get_bytes(pooled_key(table, "parquet"))))
-        rows = load_pooled(warehouse.url, table, frame)
+        """The pooled table in PostgreSQL (reloaded only when it changed), and each lead's views."""
+        config, enabled = committee.load(), committee.pack(pack.name)
+        store = object_store.store()
+        state = store.get_json(pooled_key(pack.name, "state.json"), default={})
+
+        def pooled_table() -> pl.DataFrame:  # read only when the warehouse needs it
+            if not state.get("rows"):
+                return pl.DataFrame(schema=table_columns(enabled.schema))
+            return pl.read_parquet(io.BytesIO(store.get_bytes(pooled_key(pack.name, f"{pack.name}.parquet"))))
+
+        rows = load_pack(warehouse.url, enabled, pooled_table, state.get("sha256", "empty"))
         leads = {}
         for lead in config.leads:
-            communes = tuple(config.member(m).insee for m in lead.members if config.member(m).insee)
-            access = lead_access(warehouse.url, lead.member, communes)
-            grant_lead(warehouse.url, table, access)
+            members = [config.member(m) for m in lead.members]
+            access = lead_access(warehouse.url, lead.member, tuple(m.insee for m in members if m.insee),
+                                 tuple(m.siren for m in members))
+            grant_lead(warehouse.url, enabled, access)
             leads[lead.member] = {"role": access.role, "communes": list(access.communes)}
-        return dg.MaterializeResult(metadata={"rows": rows, "leads": dg.MetadataValue.json(leads)})
+        return dg.MaterializeResult(metadata={
+            "loaded": rows is not None, "rows": rows if rows is not None else state.get("rows", 0),
+            "leads": dg.MetadataValue.json(leads)})
 
     return _warehouse
-
-
-pooled_assets = [pooled_asset(t) for t in POOLED_TABLES.values()]
-warehouse_assets = [warehouse_asset(t) for t in POOLED_TABLES.values()]

@@ -12,6 +12,7 @@ from ckanapi import RemoteCKAN
 
 from catalog.committee import Committee, load_committee
 from connectors.objectstore import ObjectStore
+from pipelines.packs import EnabledPack, enabled_packs
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -23,6 +24,12 @@ class CommitteeResource(dg.ConfigurableResource):
 
     def load(self) -> Committee:
         return load_committee(self.path)
+
+    def packs(self) -> dict[str, EnabledPack]:
+        return enabled_packs(self.load(), self.path)
+
+    def pack(self, name: str) -> EnabledPack:
+        return self.packs()[name]
 
 
 class ObjectStoreResource(dg.ConfigurableResource):

@@ -26,7 +26,8 @@ def staged(
     privacy: PrivacyResource,
 ):
     store = object_store.store()
-    results = [stage_member(store, m.slug, privacy.key()) for m in committee.load().members]
+    schemas = {name: pack.schema for name, pack in committee.packs().items()}
+    results = [stage_member(store, m.slug, privacy.key(), schemas) for m in committee.load().members]
     invalid = {r.member: r.invalid for r in results if r.invalid}
     blocked = {r.member: r.blocked for r in results if r.blocked}
     for result in results:

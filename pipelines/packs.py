@@ -1,0 +1,83 @@
+"""The packs a committee enables, with their schemas, checked as `tdh check` shows them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from catalog.committee import Committee, load_committee
+from catalog.packs import Pack, PackError, check_columns, load_pack, pack_folder
+from catalog.validation import SchemaError, TableSchema, load_schema
+from pipelines.schemas import cached_remote_schema
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DEMO_COMMITTEE = PROJECT_DIR / "demo" / "committee.yaml"
+
+
+@dataclass(frozen=True)
+class EnabledPack:
+    pack: Pack
+    schema: TableSchema
+
+    @property
+    def name(self) -> str:
+        return self.pack.name
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        return self.pack.primary_key or self.schema.primary_key
+
+    @property
+    def schema_reference(self) -> str:
+        """What `conforms_to` says: the schema's URL when pinned, else its name and version."""
+        if isinstance(self.pack.schema_, str):
+            name = self.schema.descriptor.get("name") or self.schema.title or self.pack.name
+            return f"{name} {self.schema.version or ''}".strip()
+        return self.pack.schema_.url
+
+
+def pack_schema(pack: Pack) -> TableSchema:
+    if isinstance(pack.schema_, str):
+        return load_schema(pack.folder / pack.schema_)
+    return cached_remote_schema(pack.schema_.url, pack.schema_.version)
+
+
+def enabled_packs(committee: Committee, committee_path: Path | str) -> dict[str, EnabledPack]:
+    """Every pack the committee enables, loaded and checked; PackError lists all faults."""
+    base = Path(committee_path).resolve().parent
+    packs: dict[str, EnabledPack] = {}
+    problems: list[str] = []
+    for index, reference in enumerate(committee.packs):
+        where = f"packs[{index}] ({reference})"
+        try:
+            pack = load_pack(pack_folder(reference, base))
+            schema = pack_schema(pack)
+        except (PackError, SchemaError) as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        faults = check_columns(pack, schema.field_names)
+        if not (pack.primary_key or schema.primary_key):
+            faults.append("primary_key: give one (the schema declares no primaryKey)")
+        problems.extend(f"{where}: {fault}" for fault in faults)
+        if pack.name in packs:
+            problems.append(f"{where}: a pack named {pack.name!r} is enabled twice")
+        packs[pack.name] = EnabledPack(pack, schema)
+    for m, member in enumerate(committee.members):
+        for s, source in enumerate(member.sources):
+            for dataset, override in source.datasets.items():
+                if override.pooled_as and override.pooled_as not in packs:
+                    problems.append(f"members[{m}].sources[{s}].datasets.{dataset}.pooled_as: "
+                                    f"{override.pooled_as!r} is not an enabled pack (packs: {', '.join(packs) or '-'})")
+    if problems:
+        raise PackError(str(committee_path), problems)
+    return packs
+
+
+def committee_path() -> Path:
+    return Path(os.environ.get("HUB_COMMITTEE_FILE") or DEMO_COMMITTEE)
+
+
+def committee_packs(path: Path | str | None = None) -> dict[str, EnabledPack]:
+    path = path or committee_path()
+    return enabled_packs(load_committee(path), path)
