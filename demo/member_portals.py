@@ -55,6 +55,14 @@ HUBEAU_STATIONS = {  # generated stations, invented figures (demo/SOURCES.md)
         "latitude_station": 47.7765,
         "curve": {"base": 420, "swing": 15, "rise": 250, "a": 3.0, "h0": 100},
     },
+    "J563403001": {
+        "libelle_station": "Ruisseau du Moulin à Carnac (station fictive)",
+        "code_commune_station": "56034",
+        "libelle_commune": "Carnac",
+        "longitude_station": -3.0755,
+        "latitude_station": 47.5905,
+        "curve": {"base": 300, "swing": 10, "rise": 180, "a": 1.5, "h0": 60},
+    },
 }
 
 
