@@ -61,6 +61,19 @@ def contributor(member, pack: EnabledPack) -> Contributor:
 
 
 def pool_pack(store: ObjectStore, committee: Committee, pack: EnabledPack) -> PoolingResult:
+    """Consolidate the members whose files changed, then export the pooled table if needed."""
+    result, members, state = consolidate(store, committee, pack)
+    if result.reread or set(state.get("members", {})) != set(members) or state.get("pack") != pack.pack.fingerprint():
+        export(store, pack, members, result, state.get("sha256"))
+    else:
+        result.sha256, result.rows = state["sha256"], state["rows"]
+    return result
+
+
+def consolidate(store: ObjectStore, committee: Committee, pack: EnabledPack) -> tuple[PoolingResult, dict, dict]:
+    """Rebuild the part of each member whose offered files changed; the others are not read.
+
+    Returns the result so far, the members' new records, and the previous state."""
     result = PoolingResult(pack=pack.name)
     state = store.get_json(pooled_key(pack.name, "state.json"), default={"members": {}})
     previous = state.get("members", {})
@@ -75,15 +88,18 @@ def pool_pack(store: ObjectStore, committee: Committee, pack: EnabledPack) -> Po
             continue
         result.reread.append(member.slug)
         members[member.slug] = _pool_member(store, pack, contributor(member, pack), offered, before, fingerprint)
-    gone = set(previous) - set(members)
-    for slug in gone:
+    for slug in set(previous) - set(members):  # a member that left the committee
         store.remove(pooled_key(pack.name, "membres", f"{slug}.parquet"))
     lines = [SourceLine(**line) for info in members.values() for line in info["sources"]]
     result.excluded = [line.as_dict() for line in lines if line.statut == "exclu"]
     result.members = sorted(m for m, info in members.items() if info["rows"])
-    if not result.reread and not gone and state.get("pack") == pack.pack.fingerprint():
-        result.sha256, result.rows = state["sha256"], state["rows"]
-        return result
+    return result, members, state
+
+
+def export(store: ObjectStore, pack: EnabledPack, members: dict[str, dict], result: PoolingResult,
+           previous_sha256: str | None) -> None:
+    """The pooled table from the members' parts (newest landing wins across members too),
+    written only when its content changed; the sources list and the state always."""
     table = newest_first_wins(
         [pl.read_parquet(io.BytesIO(store.get_bytes(pooled_key(pack.name, "membres", f"{m}.parquet"))))
          for m in result.members], pack.primary_key, table_columns(pack.schema))
@@ -93,17 +109,16 @@ def pool_pack(store: ObjectStore, committee: Committee, pack: EnabledPack) -> Po
     data = parquet.getvalue()
     # Parquet bytes embed no timestamp, so equal tables give equal digests.
     result.sha256 = hashlib.sha256(data).hexdigest()
-    result.changed = result.sha256 != state.get("sha256")
+    result.changed = result.sha256 != previous_sha256
     if result.changed:
         store.put_bytes(pooled_key(pack.name, f"{pack.name}.parquet"), data, "application/vnd.apache.parquet")
         store.put_bytes(pooled_key(pack.name, f"{pack.name}.csv"), safe_csv(table), "text/csv")
-    sources = pl.DataFrame([line.as_dict() for line in lines], schema=list(SourceLine.__annotations__))
+    lines = [line for info in members.values() for line in info["sources"]]
+    sources = pl.DataFrame(lines, schema=list(SourceLine.__annotations__))
     store.put_bytes(pooled_key(pack.name, "sources.csv"), safe_csv(sources), "text/csv")
     store.put_json(pooled_key(pack.name, "state.json"), {
-        "pack": pack.pack.fingerprint(), "sha256": result.sha256, "rows": result.rows,
-        "members": members,
+        "pack": pack.pack.fingerprint(), "sha256": result.sha256, "rows": result.rows, "members": members,
     })
-    return result
 
 
 def _offered_files(manifest: dict, pack: str) -> list[dict]:
