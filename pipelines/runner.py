@@ -118,4 +118,12 @@ def member_report(member: str, *, committee: Committee | None = None, store: Obj
         slugs = ", ".join(m.slug for m in committee.members)
         raise LookupError(f"{path}: no member {member!r} in committee {committee.slug} (members: {slugs})")
     store = store or ObjectStore.from_environment()
-    return report_of(found[0], store.get_json(manifest_key(found[0].slug))).as_dict()
+    report = report_of(found[0], store.get_json(manifest_key(found[0].slug))).as_dict()
+    # Files the member sent for a pack but that the pooled table left out, and why.
+    report["pooled_exclusions"] = [
+        {"pack": obj.key.split("/")[1], **line}
+        for obj in store.list("pooled/") if obj.key.endswith("/state.json")
+        for line in store.get_json(obj.key)["members"].get(found[0].slug, {}).get("sources", [])
+        if line["statut"] == "exclu"
+    ]
+    return report

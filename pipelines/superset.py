@@ -57,6 +57,9 @@ class Superset:
     def put(self, path: str, **kwargs):
         return self._call("PUT", path, **kwargs)
 
+    def delete(self, path: str, **kwargs):
+        return self._call("DELETE", path, **kwargs)
+
     def import_bundle(self, files: dict[str, dict], passwords: dict[str, str]) -> None:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:

@@ -20,7 +20,9 @@ def test_definitions_load_with_the_whole_graph():
     definitions = defs()
     dg.Definitions.validate_loadable(definitions)
     keys = {k.to_user_string() for k in definitions.resolve_asset_graph().get_all_asset_keys()}
-    assert {"raw", "staged", "pooled/water_volumes", "warehouse/water_volumes", "catalog", "dashboards"} <= keys
+    packs = ["eau_potable", "restauration_collective", "budget", "subventions", "hauteurs_eau"]
+    assert {"raw", "staged", "catalog", "dashboards"} <= keys
+    assert {f"pooled/{p}" for p in packs} | {f"warehouse/{p}" for p in packs} <= keys
     assert definitions.resolve_job_def("hub_job") is not None
     assert definitions.get_schedule_def("daily_gathering").execution_timezone == "Europe/Paris"
 
