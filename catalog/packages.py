@@ -118,7 +118,8 @@ def pooled_dataset(committee: Committee, pooled: PooledFiles) -> DesiredDataset:
     resources = _resources(name, files)
     resources.append(_resource(name, "sources/csv", "Sources : fichiers inclus et exclus", "CSV",
                                f"{pooled.pack}_sources.csv", pooled.sources_csv, "text/csv",
-                               "Chaque fichier proposé par un membre : inclus (nombre de lignes) ou exclu (motif)."))
+                               "Chaque fichier proposé par un membre : inclus (nombre de lignes) ou exclu (motif).",
+                               pl.read_csv(io.BytesIO(pooled.sources_csv), infer_schema=False)))
     return DesiredDataset(name=name, fields=fields, tags=tuple(sorted({_tag(t) for t in pooled.tags})),
                           resources=resources)
 
