@@ -34,6 +34,7 @@ demo: setup up
 
 test: setup up lint
 	bash deploy/local/tools/docker-compose.sh
+	bash deploy/local/tools/browser.sh
 	$(HUB_ENV) .venv/bin/pytest
 
 lint: setup

@@ -12,10 +12,12 @@ docs/img/superset-<slug>[-<lead>].png (so a routine run never rewrites them).
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Route, sync_playwright
 
 from catalog.committee import load_committee
 from pipelines.dashboards import lead_user_password
@@ -86,3 +88,38 @@ def test_login_page_is_french_even_for_an_english_browser():
             assert "Mot de passe" in page.inner_text("body")
         finally:
             browser.close()
+
+
+def test_the_browser_check_sees_a_failed_chart_and_an_empty_one():
+    """The check itself: chart-data answers are altered in the browser (nothing changes in
+    Superset): the first chart's fails with HTTP 500, the others' return no row."""
+    lead = _leads()[0]
+    url, admin_password = stack_setting("HUB_SUPERSET_URL"), stack_setting("HUB_SUPERSET_PASSWORD")
+    with SupersetBrowser(url, f"lead-{lead}", lead_user_password(admin_password, lead)) as browser:
+        boards = browser.dashboards()
+        assert boards, f"lead {lead}: no dashboard to open (has the demo graph run? `make demo`)"
+        board = boards[0]
+        chart_ids = sorted(c["id"] for c in browser.api(f"/api/v1/dashboard/{board['id']}/charts")["result"])
+        assert len(chart_ids) >= 2, "this check needs a dashboard with two charts"
+
+        def alter(route: Route) -> None:
+            form_data = parse_qs(urlsplit(route.request.url).query).get("form_data", ["{}"])[0]
+            chart_id = json.loads(form_data).get("slice_id")
+            if chart_id == chart_ids[0]:
+                route.fulfill(status=500, json={"message": "injected failure"})
+            elif chart_id is not None:
+                response = route.fetch()
+                body = response.json()
+                for result in body["result"]:
+                    result.update(data=[], rowcount=0)
+                route.fulfill(response=response, json=body)
+            else:
+                route.continue_()
+
+        browser.context.route("**/api/v1/chart/data**", alter)
+        look = browser.look(board["id"])
+    failed = {c.chart_id: c for c in look.charts}
+    assert failed[chart_ids[0]].error and "injected failure" in failed[chart_ids[0]].error
+    assert len(look.errors) == 1
+    assert all(failed[i].empty and not failed[i].error for i in chart_ids[1:])
+    assert not look.not_drawn

@@ -46,7 +46,7 @@ def _run(store, ckan, committee: Committee):
     member = committee.members[0]
     gather_member(store, member)
     staging = stage_member(store, member.slug, b"test-key")
-    return staging, publish(store, committee, ckan, pooled=[])
+    return staging, publish(store, committee, ckan, packs=[])
 
 
 def test_personal_data_blocks_then_exemption_publishes(store, ckan, unique, cleanup):

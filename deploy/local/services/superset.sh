@@ -10,6 +10,7 @@ SUPERSET_VENV="$STACK_DIR/venvs/superset"
 SUPERSET_STATE="$STACK_DIR/superset"            # SUPERSET_HOME + step markers
 SUPERSET_LOG="$LOG_DIR/superset.log"
 SUPERSET_CONSTRAINTS="$DEPLOY_DIR/superset/constraints.txt"
+SUPERSET_CONFIG="$DEPLOY_DIR/superset/superset_config.py"
 SUPERSET_REQUIREMENTS=("apache-superset==6.1.0" psycopg2-binary "flask-caching==2.3.1" rich cachetools)
 SUPERSET_ADMIN_USER=hub_admin
 
@@ -42,6 +43,25 @@ superset_install() {
     superset_cli init || fail_with_log superset "$SUPERSET_LOG"
     superset_marker_set init "$hash"
   fi
+  superset_public_translations
+}
+
+# Superset 6.1's frontend fetches /superset/language_pack/<locale>/, a @has_access view,
+# before it renders any page, the login page included: unless the Public role (anonymous
+# visitors) holds `can_language_pack on Superset`, the login page stays in English whatever
+# BABEL_DEFAULT_LOCALE says (apache/superset#40999). Gamma (the leads) has it from `superset
+# init`. Public gets that permission only, nothing else. Idempotent; survives `superset init`.
+superset_public_translations() {
+  pg_psql superset <<'SQL'
+INSERT INTO ab_permission_view_role (id, permission_view_id, role_id)
+SELECT nextval('ab_permission_view_role_id_seq'), pv.id, r.id
+FROM ab_permission_view pv
+JOIN ab_permission p ON p.id = pv.permission_id AND p.name = 'can_language_pack'
+JOIN ab_view_menu v ON v.id = pv.view_menu_id AND v.name = 'Superset'
+JOIN ab_role r ON r.name = 'Public'
+WHERE NOT EXISTS (SELECT 1 FROM ab_permission_view_role x
+                  WHERE x.permission_view_id = pv.id AND x.role_id = r.id);
+SQL
 }
 
 # The venv, rebuilt in place when constraints.txt changes (the marker holds its hash).
@@ -81,6 +101,13 @@ superset_ensure_admin() {
 }
 
 superset_start() {
+  # superset_config.py is read once, when gunicorn starts: a Superset this script started
+  # with an older version of the file is restarted, so `up` always serves the committed
+  # configuration (locale, number and date formats...).
+  if pid_alive superset && ! superset_config_current; then
+    log "superset: $SUPERSET_CONFIG changed since Superset started; restarting it"
+    superset_stop
+  fi
   superset_healthy && return 0
   if pid_alive superset; then   # still booting from an earlier call
     wait_for_http superset "http://127.0.0.1:$SUPERSET_PORT/health" "$SUPERSET_LOG" 180 superset
@@ -94,7 +121,14 @@ superset_start() {
     start_daemon superset "$SUPERSET_LOG" "$SUPERSET_VENV/bin/gunicorn" \
       -w 1 -k gthread --threads 4 --timeout 120 -b "127.0.0.1:$SUPERSET_PORT" --no-control-socket \
       "superset.app:create_app()" )
+  superset_config_hash >"$SUPERSET_STATE/config-started"
   wait_for_http superset "http://127.0.0.1:$SUPERSET_PORT/health" "$SUPERSET_LOG" 180 superset
+}
+
+# The digest of the configuration the running Superset was started with, and of the file now.
+superset_config_hash() { sha256sum "$SUPERSET_CONFIG" | cut -c1-16; }
+superset_config_current() {
+  [ -f "$SUPERSET_STATE/config-started" ] && [ "$(cat "$SUPERSET_STATE/config-started")" = "$(superset_config_hash)" ]
 }
 
 superset_stop() { stop_daemon superset; }
@@ -113,7 +147,7 @@ superset_healthy() {
 
 # What superset_config.py reads. Call only in a subshell.
 superset_env() {
-  export SUPERSET_CONFIG_PATH="$DEPLOY_DIR/superset/superset_config.py"
+  export SUPERSET_CONFIG_PATH="$SUPERSET_CONFIG"
   export SUPERSET_HOME="$SUPERSET_STATE/home"
   export SUPERSET_SECRET_KEY="$STACK_SUPERSET_SECRET_KEY"
   export SUPERSET_DATABASE_URI="postgresql+psycopg2://superset:$STACK_SUPERSET_DB_PASSWORD@127.0.0.1:$PG_PORT/superset"

@@ -56,3 +56,37 @@ RATELIMIT_STORAGE_URI = "memory://"
 
 # CSP is Talisman's job; with Talisman off on loopback, silence the start-up warning.
 CONTENT_SECURITY_POLICY_WARNING = TALISMAN_ENABLED
+
+# French first: the hub's users are French communes. The UI language defaults to French
+# (Flask-AppBuilder keeps the choice in the session; the language menu offers fr and en).
+BABEL_DEFAULT_LOCALE = "fr"
+LANGUAGES = {
+    "fr": {"flag": "fr", "name": "Français"},
+    "en": {"flag": "us", "name": "English"},
+}
+
+# French numbers and dates in every chart: the bootstrap payload hands these to the
+# frontend's formatter registries (d3-format / d3-time-format locales). A chart's own
+# format string (",.1f", "%B %Y", ...) then renders "12 345,6" and French month names
+# ("$,.2f" gives "1 234,50 €").
+# U+00A0 (no-break space) separates thousands, as in d3's fr-FR locale; it renders in
+# every font, where the narrow U+202F is missing from some.
+D3_FORMAT = {
+    "decimal": ",",
+    "thousands": "\u00a0",
+    "grouping": [3],
+    "currency": ["", "\u00a0€"],
+    "percent": "\u00a0%",  # "82,1 %", as French typography writes it
+}
+D3_TIME_FORMAT = {
+    "dateTime": "%A %e %B %Y à %X",
+    "date": "%d/%m/%Y",
+    "time": "%H:%M:%S",
+    "periods": ["AM", "PM"],
+    "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+    "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+    "months": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+               "septembre", "octobre", "novembre", "décembre"],
+    "shortMonths": ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août",
+                    "sept.", "oct.", "nov.", "déc."],
+}
