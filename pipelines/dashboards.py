@@ -82,14 +82,24 @@ def _dataset_file(access: LeadAccess, pack: EnabledPack, view: str | None, colum
                                            "expression": "COUNT(*)", "d3format": ",d"}],
         "columns": [{"column_name": name, "type": kind.upper(), "is_dttm": kind in TEMPORAL,
                      "groupby": True, "filterable": True,
-                     "verbose_name": HUB_LABELS.get(name) or titles.get(name)} for name, kind in columns.items()],
+                     "verbose_name": _label(pack, name) or HUB_LABELS.get(name) or titles.get(name)}
+                    for name, kind in columns.items()],
     }
 
 
+def _label(pack: EnabledPack, column: str) -> str | None:
+    spec = pack.pack.columns.get(column)
+    return spec.label if spec else None
+
+
 def _chart_file(chart: Chart, dataset_uuid: str, time_column: str | None, formats: dict[str, str],
-                lead_name: str) -> dict:
+                lead_name: str, pack: EnabledPack) -> dict:
     builders = {"big_number": _big_number, "time_series": _time_series, "bar": _bar, "table": _table}
     form, query = builders[chart.type](chart, time_column, formats)
+    if chart.type == "table":  # numbers of raw columns are formatted only when told how
+        form["column_config"] = {c: {"d3NumberFormat": pack.pack.columns[c].format}
+                                 for c in (*chart.columns, *chart.group_by)
+                                 if c in pack.pack.columns and pack.pack.columns[c].format}
     form = {"datasource": "0__table", "viz_type": form["viz_type"], "adhoc_filters": [],
             "row_limit": chart.row_limit, **form}
     query = {"filters": [], "extras": query.pop("extras", {}), "row_limit": chart.row_limit, **query}
@@ -134,21 +144,24 @@ def _time_series(chart: Chart, time_column, formats):
     form = {"viz_type": "echarts_timeseries_line", "x_axis": time_column, "time_grain_sqla": chart.time_grain,
             "metrics": list(chart.metrics), "groupby": list(chart.group_by), "show_legend": True,
             "legendOrientation": "top", "rich_tooltip": True, "y_axis_format": _axis_format(chart, formats),
-            "x_axis_time_format": chart.time_format, "tooltipTimeFormat": "%d/%m/%Y %H:%M"
-            if chart.time_grain == "PT1H" else "%B %Y", "markerEnabled": True, "markerSize": 4}
+            "x_axis_time_format": chart.time_format or "%b %Y",
+            "tooltipTimeFormat": "%d/%m/%Y %H:%M" if chart.time_grain == "PT1H" else "%B %Y",
+            "markerEnabled": True, "markerSize": 4}
     return form, _series(chart, time_column, chart.time_grain)
 
 
 def _bar(chart: Chart, time_column, formats):
     form = {"viz_type": "echarts_timeseries_bar", "x_axis": chart.x, "metrics": list(chart.metrics),
             "groupby": list(chart.group_by), "orientation": "vertical", "show_value": True,
-            "y_axis_format": _axis_format(chart, formats), "x_axis_sort_asc": True, "show_legend": False}
+            "y_axis_format": _axis_format(chart, formats), "x_axis_sort_asc": True,
+            "show_legend": len(chart.metrics) > 1 or bool(chart.group_by), "legendOrientation": "top"}
     return form, _series(chart, chart.x, None)
 
 
 def _table(chart: Chart, time_column, formats):
-    common = {"viz_type": "table", "table_timestamp_format": "%d/%m/%Y", "page_length": 25,
-              "include_search": True, "server_pagination": False}
+    # No search box: Superset 6.1's French catalogue translates its "%s record" as "%s Erreur".
+    common = {"viz_type": "table", "table_timestamp_format": chart.time_format or "%d/%m/%Y", "page_length": 25,
+              "include_search": False, "server_pagination": False, "show_cell_bars": False}
     ascending = chart.ascending
     if chart.metrics:
         order = chart.order_by or chart.metrics[0]
@@ -182,7 +195,7 @@ def pack_bundle(lead_name: str, access: LeadAccess, pack: EnabledPack, datasets:
     charts = {}
     for chart in pack.pack.dashboard.charts:
         charts[chart.name] = _chart_file(chart, uuids[chart.dataset], time_columns[chart.dataset],
-                                         formats[chart.dataset], lead_name)
+                                         formats[chart.dataset], lead_name, pack)
         files[f"charts/{access.role}_{pack.name}_{chart.name}.yaml"] = charts[chart.name]
     slug = dashboard_slug(pack.name, access.lead)
     board = pack.pack.dashboard

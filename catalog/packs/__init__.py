@@ -60,6 +60,24 @@ class Tenancy(_Strict):
     kind: Literal["insee", "siren", "siret"]
 
 
+class Column(_Strict):
+    """How a column reads on screen: its French label and, for numbers, a d3 format."""
+
+    label: str
+    format: str | None = None
+
+    @field_validator("format")
+    @classmethod
+    def _d3(cls, value: str | None) -> str | None:
+        return value if value is None else _d3_format(value)
+
+
+def _d3_format(value: str) -> str:
+    if not D3_FORMAT.match(value):
+        raise ValueError(f"{value!r} is not a d3 number format (e.g. ',.0f', '.1%', '$,.0f' for euros)")
+    return value
+
+
 class Measure(_Strict):
     name: str
     label: str
@@ -68,12 +86,7 @@ class Measure(_Strict):
 
     _n = field_validator("name")(_name)
 
-    @field_validator("format")
-    @classmethod
-    def _d3(cls, value: str) -> str:
-        if not D3_FORMAT.match(value):
-            raise ValueError(f"{value!r} is not a d3 number format (e.g. ',.0f', '.1%')")
-        return value
+    _f = field_validator("format")(_d3_format)
 
 
 class View(_Strict):
@@ -110,7 +123,7 @@ class Chart(_Strict):
     ascending: bool = False
     row_limit: int = Field(default=1000, ge=1, le=50000)
     format: str | None = None  # overrides the first metric's format on the axis
-    time_format: str = "%b %Y"  # strftime as d3 reads it, months in French
+    time_format: str | None = None  # d3 strftime; default "%b %Y" on axes, "%d/%m/%Y" in tables
     time_grain: Literal["PT1H", "P1D", "P1W", "P1M", "P1Y"] = "P1M"  # time series: one point per...
 
     _n = field_validator("name")(_name)
@@ -166,6 +179,9 @@ class Pack(_Strict):
     theme: str | None = None  # EU data theme code, e.g. ENVI, GOVE, EDUC
     measures: tuple[Measure, ...] = ()
     views: tuple[View, ...] = ()
+    # Labels and number formats of columns, for the table and its views (the schema's
+    # field titles are used for the others).
+    columns: dict[str, Column] = Field(default_factory=dict)
     dashboard: Dashboard
     folder: Path = Field(default=BUILTIN, exclude=True)
 
