@@ -27,7 +27,8 @@ def load_declared_schema(reference: str, base: Path = PROJECT_DIR, confined: boo
     return load_schema(path)
 
 
-def cached_remote_schema(url: str, version: str, cache_dir: Path | None = None) -> TableSchema:
+def cached_remote_schema(url: str, version: str, cache_dir: Path | None = None,
+                         policy: FetchPolicy | None = None) -> TableSchema:
     """A pinned schema.data.gouv.fr schema, fetched once through the safe fetcher.
 
     The version is pinned, so a cached copy never goes stale; a descriptor whose own
@@ -36,7 +37,7 @@ def cached_remote_schema(url: str, version: str, cache_dir: Path | None = None) 
     cached = cache_dir / "schemas" / (hashlib.sha256(f"{url}@{version}".encode()).hexdigest()[:32] + ".json")
     if cached.is_file():
         return load_schema(json.loads(cached.read_text(encoding="utf-8")))
-    descriptor = json.loads(fetch(url, FetchPolicy(), expected_format="json").body)
+    descriptor = json.loads(fetch(url, policy or FetchPolicy(), expected_format="json").body)
     found = str(descriptor.get("version")) if isinstance(descriptor, dict) else None
     if found != version:
         raise SchemaError(f"{url}: the schema's version is {found!r}, the pack pins {version!r}")
