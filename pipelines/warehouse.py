@@ -33,6 +33,10 @@ HUB_PG_TYPES = {"membre": "text", "collectivite": "text", "jeu_source": "text", 
 POOLED_SCHEMA = "pooled"
 
 
+class PackViewError(ValueError):
+    """A pack's view that PostgreSQL refuses; names the pack file and the view."""
+
+
 @dataclass(frozen=True)
 class LeadAccess:
     lead: str  # member slug of the chef de file
@@ -72,7 +76,7 @@ def column_types(pack: EnabledPack) -> dict[str, str]:
     return {f.name: PG_TYPES.get(f.type, "text") for f in pack.schema.fields} | HUB_PG_TYPES
 
 
-def load_pack(warehouse_url: str, pack: EnabledPack, read: Callable[[], pl.DataFrame], sha256: str) -> int | None:
+def load_table(warehouse_url: str, pack: EnabledPack, read: Callable[[], pl.DataFrame], sha256: str) -> int | None:
     """Replace the pack's table in one transaction (readers never see half a load);
     None when the table already holds this pooled file (`read` is then never called)."""
     types = column_types(pack)
@@ -151,7 +155,11 @@ def grant_lead(warehouse_url: str, pack: EnabledPack, access: LeadAccess) -> Non
             name = view_name(pack.name, view.name)
             template = view.sql.replace("{", "{{").replace("}", "}}").replace("{{table}}", "{}")
             body = sql.SQL(template).format(own)
-            cur.execute(sql.SQL("CREATE VIEW {} AS ").format(sql.Identifier(access.role, name)) + body)
+            try:
+                cur.execute(sql.SQL("CREATE VIEW {} AS ").format(sql.Identifier(access.role, name)) + body)
+            except psycopg.Error as exc:
+                raise PackViewError(f"{pack.pack.folder / 'pack.yaml'}: views.{view.name}: "
+                                    f"{str(exc).splitlines()[0]}") from exc
         cur.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(sql.Identifier(POOLED_SCHEMA)))
         cur.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
         for name in [pack.name, *(view_name(pack.name, v.name) for v in pack.pack.views)]:

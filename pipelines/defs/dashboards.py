@@ -4,26 +4,27 @@
 from urllib.parse import urlsplit
 
 import dagster as dg
+import psycopg
 
 from pipelines.dashboards import grant_superset_access, lead_user_password, publish_pack_dashboard
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource, SupersetResource, WarehouseResource
 from pipelines.packs import EnabledPack
-from pipelines.superset import Superset
-from pipelines.warehouse import lead_access, lead_datasets
+from pipelines.superset import Superset, SupersetError
+from pipelines.warehouse import lead_access, lead_datasets, view_name
 
 
 def dashboards_asset(packs: list[EnabledPack]) -> dg.AssetsDefinition:
     @dg.asset(key="dashboards", deps=[["warehouse", p.name] for p in packs], group_name="dashboards",
               kinds={"superset"})
     def dashboards(
-        committee: CommitteeResource, warehouse: WarehouseResource, superset: SupersetResource,
-        object_store: ObjectStoreResource,
+        context: dg.AssetExecutionContext, committee: CommitteeResource, warehouse: WarehouseResource,
+        superset: SupersetResource, object_store: ObjectStoreResource,
     ) -> dg.MaterializeResult:
         config, enabled = committee.load(), committee.packs()
         client = Superset(superset.url, superset.username, superset.password)
         store = object_store.store()
         target = urlsplit(warehouse.url)
-        published, imports = {}, 0
+        published, imports, failed = {}, 0, []
         for lead in config.leads:
             members = [config.member(m) for m in lead.members]
             access = lead_access(warehouse.url, lead.member, tuple(m.insee for m in members if m.insee),
@@ -31,24 +32,33 @@ def dashboards_asset(packs: list[EnabledPack]) -> dg.AssetsDefinition:
             lead_name = config.member(lead.member).name
             granted, boards = [], {}
             for pack in enabled.values():
-                # The views' columns, as the warehouse has them (the bundle lists them).
-                datasets = lead_datasets(warehouse.url, pack, access)
-                hash_key = f"dashboards/{lead.member}/{pack.name}.json"
-                known = store.get_json(hash_key, default={}).get("bundle_sha256")
-                board, digest = publish_pack_dashboard(client, lead_name, access, pack, datasets, target.hostname,
-                                                       target.port or 5432, target.path.lstrip("/"), known)
+                # One pack's failure (a Superset error, a broken view) leaves the others standing.
+                try:
+                    # The views' columns, as the warehouse has them (the bundle lists them).
+                    datasets = lead_datasets(warehouse.url, pack, access)
+                    hash_key = f"dashboards/{lead.member}/{pack.name}.json"
+                    known = store.get_json(hash_key, default={}).get("bundle_sha256")
+                    board, digest = publish_pack_dashboard(client, lead_name, access, pack, datasets,
+                                                           target.hostname, target.port or 5432,
+                                                           target.path.lstrip("/"), known)
+                except (SupersetError, psycopg.Error) as exc:
+                    failed.append(f"{lead.member}/{pack.name}: {exc}")
+                    context.log.error(failed[-1])
+                    continue
                 if board.imported:
                     imports += 1
                     store.put_json(hash_key, {"bundle_sha256": digest})
                 tenancy = pack.pack.tenancy.column
                 for dataset_id, (view, columns) in zip(board.dataset_ids, datasets.items(), strict=True):
-                    name = pack.name if view is None else f"{pack.name}__{view}"
-                    granted.append((dataset_id, name, access.clause(pack) if tenancy in columns else None))
+                    granted.append((dataset_id, view_name(pack.name, view),
+                                    access.clause(pack) if tenancy in columns else None))
                 boards[pack.name] = {"dashboard": f"{superset.url}/superset/dashboard/{board.slug}/",
                                      "title": board.title, "charts": list(board.chart_ids)}
             user = grant_superset_access(client, lead_name, access, lead_user_password(superset.password, lead.member),
                                          granted)
             published[lead.member] = {"user": user, "dashboards": boards}
+        if failed:  # after every other dashboard is done: the run says what did not work
+            raise dg.Failure(description="; ".join(failed), metadata={"leads": dg.MetadataValue.json(published)})
         return dg.MaterializeResult(metadata={"leads": dg.MetadataValue.json(published), "imports": imports})
 
     return dashboards

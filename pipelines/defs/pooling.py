@@ -12,7 +12,7 @@ from catalog.pooled import table_columns
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource, WarehouseResource
 from pipelines.packs import EnabledPack
 from pipelines.pooling import pool_pack, pooled_key
-from pipelines.warehouse import grant_lead, lead_access, load_pack
+from pipelines.warehouse import grant_lead, lead_access, load_table
 
 
 def pooled_asset(pack: EnabledPack) -> dg.AssetsDefinition:
@@ -45,7 +45,7 @@ def warehouse_asset(pack: EnabledPack) -> dg.AssetsDefinition:
                 return pl.DataFrame(schema=table_columns(enabled.schema))
             return pl.read_parquet(io.BytesIO(store.get_bytes(pooled_key(pack.name, f"{pack.name}.parquet"))))
 
-        rows = load_pack(warehouse.url, enabled, pooled_table, state.get("sha256", "empty"))
+        rows = load_table(warehouse.url, enabled, pooled_table, state.get("sha256", "empty"))
         leads = {}
         for lead in config.leads:
             members = [config.member(m) for m in lead.members]
