@@ -101,7 +101,8 @@ def pooled_dataset(committee: Committee, pooled: PooledFiles) -> DesiredDataset:
     boards = "".join(f"\n- {lead} : {url}" for lead, url in pooled.dashboards)
     notes = f"{pooled.description}\n\nCollectivités réunies : {names}."
     if boards:
-        notes += f"\n\nTableaux de bord des chefs de file (accès réservé) :{boards}"
+        # A blank line before the list: CKAN's Markdown needs it to draw a list.
+        notes += f"\n\nTableaux de bord des chefs de file (accès réservé) :\n{boards}"
     fields = {
         "title": pooled.title,
         "notes": notes,
