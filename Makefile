@@ -47,4 +47,4 @@ ui: setup up
 	$(HUB_ENV) .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: setup up
-	$(HUB_ENV) .venv/bin/python benchmarks/normalise.py && .venv/bin/python benchmarks/validate.py
+	$(HUB_ENV) .venv/bin/python benchmarks/normalise.py && .venv/bin/python benchmarks/validate.py && .venv/bin/python benchmarks/pooling.py

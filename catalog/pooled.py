@@ -108,10 +108,11 @@ def conform(frame: pl.DataFrame, schema: TableSchema, offered: Offered, who: Con
             row = int(lost[0]) + 1
             raise PoolingError(f"{origin}: row {row}, column {field_.name}: {column[row - 1]!r} is not a {dtype}")
         columns.append(cast.alias(field_.name))
-    landed = pl.Series("recu_le", [offered.landed_at] * frame.height).str.to_datetime(time_zone="UTC")
+    # The landing time is parsed once, not once per row.
+    landed = pl.Series([offered.landed_at]).str.to_datetime(time_zone="UTC").cast(HUB_TYPES["recu_le"])[0]
     return pl.DataFrame(columns).with_columns(
         pl.lit(who.member).alias("membre"), pl.lit(who.name).alias("collectivite"),
-        pl.lit(offered.dataset).alias("jeu_source"), landed.alias("recu_le").cast(HUB_TYPES["recu_le"]),
+        pl.lit(offered.dataset).alias("jeu_source"), pl.lit(landed, dtype=HUB_TYPES["recu_le"]).alias("recu_le"),
     )
 
 
@@ -152,7 +153,9 @@ def newest_first_wins(parts: list[pl.DataFrame], primary_key: tuple[str, ...],
     """Concatenate; on a duplicated key keep the row of the most recently landed file."""
     if not parts:
         return pl.DataFrame(schema=columns)
-    merged = pl.concat(parts, how="vertical")
-    return (merged.sort("recu_le", maintain_order=True)
-            .unique(subset=list(primary_key), keep="last", maintain_order=False)
-            .sort(list(primary_key)))
+    key = list(primary_key)
+    # One stable sort by key then landing time; the last row of each run of equal keys is
+    # the newest (a sort, a hash-unique and a second sort would copy the table three times).
+    merged = pl.concat(parts, how="vertical").sort([*key, "recu_le"], maintain_order=True)
+    last_of_key = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(-1)) for c in key])
+    return merged.filter(last_of_key | (pl.int_range(pl.len()) == pl.len() - 1))

@@ -7,12 +7,15 @@ Raw bytes are content-addressed and written once: nothing later can lose what wa
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from minio import Minio
@@ -120,3 +123,90 @@ class ObjectStore:
         for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
             yield StoredObject(key=obj.object_name, size=obj.size or 0, etag=(obj.etag or "").strip('"'),
                                last_modified=obj.last_modified.isoformat() if obj.last_modified else "")
+
+
+class MemoryObjectStore(ObjectStore):
+    """A bucket held in this process's memory, for unit tests and benchmarks.
+
+    Same public methods, signatures and return values as `ObjectStore`, with S3's
+    semantics: `put_bytes` overwrites, `remove` of an absent key is not an error, `list`
+    is recursive and in key order, `get_json` gives `default` for an absent key, and
+    `put_json` writes the very bytes the real store writes. ETags are the MD5 of the bytes
+    (as S3 gives for a single PUT); `last_modified` is the time of the upload (UTC).
+
+    Where the real store differs: `get_bytes` of an absent key raises `KeyError` (naming
+    the key) where minio raises `S3Error` with code `NoSuchKey`; nothing in the hub catches
+    that error, both mean a caller asked for what it should have checked. Writes are
+    serialised by a lock, so `put_if_absent` is atomic (on S3 it is check-then-write).
+    Content types and metadata are kept (`content_type(key)`, `metadata(key)`) for tests.
+    There is no client: `connect` and `from_environment` are refused.
+    """
+
+    def __init__(self, bucket: str = "memory") -> None:
+        self.client = None
+        self.bucket = bucket
+        # key -> (data, etag, last_modified, content_type, metadata)
+        self._objects: dict[str, tuple[bytes, str, str, str, dict[str, str]]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def connect(cls, endpoint: str, access_key: str, secret_key: str, bucket: str,
+                secure: bool = False) -> ObjectStore:
+        raise TypeError("MemoryObjectStore has no server to connect to: use MemoryObjectStore(bucket)")
+
+    @classmethod
+    def from_environment(cls) -> ObjectStore:
+        raise TypeError("MemoryObjectStore has no server to connect to: use MemoryObjectStore(bucket)")
+
+    def exists(self, key: str) -> bool:
+        return key in self._objects
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream",
+                  metadata: dict[str, str] | None = None) -> StoredObject:
+        data = bytes(data)
+        etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        with self._lock:
+            self._objects[key] = (data, etag, datetime.now(UTC).isoformat(), content_type, dict(metadata or {}))
+        return StoredObject(key=key, size=len(data), etag=etag)
+
+    def put_if_absent(self, key: str, data: bytes, content_type: str = "application/octet-stream",
+                      metadata: dict[str, str] | None = None) -> bool:
+        """Write an immutable object once; True when it was written now."""
+        with self._lock:
+            if key in self._objects:
+                return False
+            data = bytes(data)
+            self._objects[key] = (data, hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                                  datetime.now(UTC).isoformat(), content_type, dict(metadata or {}))
+        return True
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self._objects[key][0]
+        except KeyError:
+            raise KeyError(f"no object {key!r} in memory bucket {self.bucket!r}") from None
+
+    def put_json(self, key: str, value: Any) -> None:
+        super().put_json(key, value)
+
+    def get_json(self, key: str, default: Any = None) -> Any:
+        found = self._objects.get(key)
+        return default if found is None else json.loads(found[0])
+
+    def remove(self, key: str) -> None:
+        """Delete one object; deleting what is not there is not an error (S3 semantics)."""
+        with self._lock:
+            self._objects.pop(key, None)
+
+    def list(self, prefix: str) -> Iterator[StoredObject]:
+        """The objects under `prefix`, in key order, as they were when the listing began."""
+        with self._lock:
+            found = sorted((key, entry) for key, entry in self._objects.items() if key.startswith(prefix))
+        for key, (data, etag, last_modified, _, _) in found:
+            yield StoredObject(key=key, size=len(data), etag=etag, last_modified=last_modified)
+
+    def content_type(self, key: str) -> str:
+        return self._objects[key][3]
+
+    def metadata(self, key: str) -> dict[str, str]:
+        return dict(self._objects[key][4])

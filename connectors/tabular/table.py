@@ -47,14 +47,18 @@ class NormalisedTable:
 def safe_csv(frame: pl.DataFrame) -> bytes:
     """Every CSV the hub publishes: UTF-8, commas, text cells starting with = + - @, tab or
     NUL prefixed with ' so a spreadsheet never runs them (OWASP ASVS 1.2.10)."""
-    text_columns = pl.col(pl.String)
+    # Only the columns that hold such a cell are rewritten; the CSV goes straight to bytes
+    # (write_csv() to a str, then encode, would copy a large table twice).
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    risky = [name for name, found in frame.select(pl.col(text).str.contains(FORMULA_START).any()).row(0,
+             named=True).items() if found] if text and frame.height else []
     neutralised = frame.with_columns(
-        pl.when(text_columns.str.contains(FORMULA_START))
-        .then(pl.lit("'") + text_columns)
-        .otherwise(text_columns)
-        .name.keep()
-    )
-    return neutralised.write_csv().encode("utf-8")
+        pl.when(pl.col(risky).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(risky))
+        .otherwise(pl.col(risky)).name.keep()
+    ) if risky else frame
+    buffer = io.BytesIO()
+    neutralised.write_csv(buffer)
+    return buffer.getvalue()
 
 
 def write_parquet(frame: pl.LazyFrame, target: str | Path | IO[bytes], report: dict) -> None:
