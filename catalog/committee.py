@@ -244,10 +244,11 @@ def load_committee(path: Path | str) -> Committee:
     try:
         return Committee.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(path, [_describe(err) for err in exc.errors()]) from exc
+        raise ConfigError(path, [describe_error(err) for err in exc.errors()]) from exc
 
 
-def _describe(err: dict) -> str:
+def describe_error(err: dict) -> str:
+    """A pydantic error as `path: message`, the way `tdh check` names faults."""
     where = ""
     for part in err["loc"]:
         where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))

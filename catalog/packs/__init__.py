@@ -20,6 +20,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from catalog.committee import describe_error
+
 BUILTIN = Path(__file__).resolve().parent
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,40}$")  # a PostgreSQL identifier without quoting
 D3_FORMAT = re.compile(r"^[,.~$%+\-#0-9a-zA-Z ()]*$")
@@ -251,7 +253,7 @@ def load_pack(folder: Path) -> Pack:
     try:
         pack = Pack.model_validate({**raw, "folder": folder})
     except ValidationError as exc:
-        raise PackError(where, [_describe(err) for err in exc.errors()]) from exc
+        raise PackError(where, [describe_error(err) for err in exc.errors()]) from exc
     if isinstance(pack.schema_, str) and not (folder / pack.schema_).is_file():
         raise PackError(where, [f"schema: {pack.schema_!r} is not a file of {folder}"])
     return pack
@@ -272,10 +274,3 @@ def check_columns(pack: Pack, fields: tuple[str, ...]) -> list[str]:
                 problems.append(f"dashboard.charts[{index}] ({chart.name}): column {column!r} is not in the table")
     return problems
 
-
-def _describe(err: dict) -> str:
-    where = ""
-    for part in err["loc"]:
-        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
-    message = err["msg"].removeprefix("Value error, ")
-    return f"{where or '(top)'}: {message}"
