@@ -177,12 +177,15 @@ def hub_setup(workdir: Path):
     store = StagedFilesStore(files)
     for member in spec["members"]:
         store.put_json(manifest_key(member["slug"]), manifest(member))
-        store.put_json(staged_key(member["slug"], DATASET, RESOURCE, "json"), {
-            "decision": "publish", "name": "volumes.csv", "rows": spec["rows"],
-            "validation": {"valid": True, "errors": 0, "schema": "eau-potable-volumes-mensuels",
-                           "version": "1.0.0"},
-        })
+        store.put_json(staged_key(member["slug"], DATASET, RESOURCE, "json"), report(member, spec["rows"]))
     return spec, committee, enabled, store
+
+
+def report(member: dict, rows: int) -> dict:
+    """The staged report as staging writes it for these bytes: publishable and valid."""
+    return {"decision": "publish", "name": "volumes.csv", "rows": rows, "source_sha256": member["sha256"],
+            "validation": {"valid": True, "errors": 0, "schema": "eau-potable-volumes-mensuels",
+                           "version": "1.0.0"}}
 
 
 def hub_pooling(store, committee, enabled, clock) -> dict:
@@ -221,6 +224,7 @@ def run_hub_one(workdir: Path, out: Path, clock) -> dict:
               "fetched_at": LANDED.format(day=2, hour=0, minute=0)}  # landed after all the others
     store.put_bytes(staged_key(member["slug"], DATASET, RESOURCE, "parquet"), data)
     store.put_json(manifest_key(member["slug"]), manifest(member))
+    store.put_json(staged_key(member["slug"], DATASET, RESOURCE, "json"), report(member, spec["rows"]))
     figures = hub_pooling(store, committee, enabled, clock)
     clock.stop()
     assert figures["reread"] == 1 and figures["rows"] == full.rows, (figures, full.rows)

@@ -38,7 +38,7 @@ class Contributor:
 
     member: str
     name: str
-    code: str | None  # INSEE code or SIREN, by the pack's tenancy kind; None: not checked
+    code: str | None  # INSEE code or SIREN, by the pack's tenancy kind (None: the member has none)
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,6 @@ class Offered:
 
     member: str
     dataset: str
-    resource: str
     file: str
     landed_at: str  # ISO 8601, when these bytes first landed
     decision: str  # publish | blocked (personal data)
@@ -76,14 +75,19 @@ def table_columns(schema: TableSchema) -> dict[str, pl.DataType]:
     return {f.name: POLARS_TYPES.get(f.type, pl.String()) for f in schema.fields} | HUB_TYPES
 
 
-def exclusion(offered: Offered) -> str | None:
+def exclusion(offered: Offered, schema: TableSchema, who: Contributor) -> str | None:
     """Why a file does not join the pooled table, in words its producer reads; None if it does."""
+    if who.code is None:
+        # Rows are shared out by commune or organisation code: a member without one (an
+        # EPCI in a pack by INSEE code) could speak for any commune, so it is not pooled.
+        return "membre sans code (INSEE ou SIREN) : ce pack répartit les lignes par ce code"
     if offered.access == "members":
         return "jeu réservé aux membres : il n'entre pas dans une table publique"
     if offered.decision != "publish":
         return "données personnelles sans exemption : fichier retenu"
-    if not offered.validation:
-        return "fichier non validé contre le schéma du pack"
+    if not offered.validation or (offered.validation["schema"], offered.validation.get("version")) != (
+            schema.name, schema.version):
+        return f"fichier non validé contre le schéma du pack ({schema.name} {schema.version or ''})".strip()
     if not offered.validation["valid"]:
         errors = offered.validation["errors"]
         return (f"non conforme au schéma {offered.validation['schema']} {offered.validation.get('version') or ''}"
@@ -138,10 +142,8 @@ def _cast(column: pl.Series, dtype: pl.DataType) -> pl.Series:
     return column.cast(dtype, strict=False)
 
 
-def own_rows(frame: pl.DataFrame, column: str, kind: str, code: str | None) -> tuple[pl.DataFrame, int]:
+def own_rows(frame: pl.DataFrame, column: str, kind: str, code: str) -> tuple[pl.DataFrame, int]:
     """Keep the rows about the member itself; returns them and how many were left out."""
-    if code is None:
-        return frame, 0
     values = frame[column].cast(pl.String).str.strip_chars()
     mine = values.str.slice(0, 9) == code if kind == "siret" else values == code
     kept = frame.filter(mine.fill_null(False))

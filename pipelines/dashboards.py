@@ -237,8 +237,12 @@ def _commune_filter(column: str, label: str, dataset_uuid: str) -> dict:
             "cascadeParentIds": [], "scope": {"rootPath": ["ROOT_ID"], "excluded": []}, "description": ""}
 
 
-def bundle_hash(files: dict[str, dict]) -> str:
-    return hashlib.sha256(yaml.safe_dump(files, sort_keys=True, allow_unicode=True).encode()).hexdigest()
+def bundle_hash(files: dict[str, dict], passwords: dict[str, str]) -> str:
+    """Keyed by the passwords: a new warehouse password (rotated owner password) re-imports
+    the bundle, though its files did not change; the hash reveals nothing of them."""
+    content = yaml.safe_dump(files, sort_keys=True, allow_unicode=True).encode()
+    key = json.dumps(passwords, sort_keys=True).encode()
+    return hmac.new(key, content, hashlib.sha256).hexdigest()
 
 
 def publish_pack_dashboard(superset: Superset, lead_name: str, access: LeadAccess, pack: EnabledPack,
@@ -246,7 +250,7 @@ def publish_pack_dashboard(superset: Superset, lead_name: str, access: LeadAcces
                            known_hash: str | None) -> tuple[PackDashboard, str]:
     """Import the bundle unless Superset already has this very bundle; returns the hash."""
     files, passwords, slug = pack_bundle(lead_name, access, pack, datasets, host, port, database)
-    digest = bundle_hash(files)
+    digest = bundle_hash(files, passwords)
     exists = superset.find_one("dashboard", "slug", slug) is not None
     imported = not (exists and digest == known_hash)
     if imported:
@@ -288,19 +292,33 @@ def grant_superset_access(superset: Superset, lead_name: str, access: LeadAccess
     else:
         superset.post("/api/v1/security/users/", json={"username": username, **body})
     # Defence in depth: the PostgreSQL role already filters; Superset filters again.
+    _row_level_rules(superset, access.lead, role_id, datasets)
+    return username
+
+
+def _row_level_rules(superset: Superset, lead: str, role_id: int, datasets: list[tuple[int, str, str | None]]) -> None:
+    """One rule per distinct clause; rules left over from a former set are deleted (rules
+    sharing a group key are OR-ed by Superset: a stale one would widen the filter)."""
     by_clause: dict[str, list[int]] = {}
     for ds, _, clause in datasets:
         if clause:
             by_clause.setdefault(clause, []).append(ds)
+    wanted = {}
     for index, (clause, ids) in enumerate(sorted(by_clause.items())):
-        rule = {"name": f"lead {access.lead} rule {index + 1}", "filter_type": "Regular", "tables": sorted(ids),
-                "roles": [role_id], "clause": clause, "group_key": "tenancy"}
-        existing = superset.find_one("rowlevelsecurity", "name", rule["name"])
-        if existing:
-            superset.put(f"/api/v1/rowlevelsecurity/{existing['id']}", json=rule)
+        wanted[f"lead {lead} rule {index + 1}"] = {"filter_type": "Regular", "tables": sorted(ids),
+                                                  "roles": [role_id], "clause": clause, "group_key": "tenancy"}
+    prefix = f"lead {lead} rule ".replace("!", "!!").replace("'", "!'")
+    held = superset.get("/api/v1/rowlevelsecurity/", params={"q": (
+        f"(filters:!((col:name,opr:sw,value:'{prefix}')),page_size:100)")})["result"]
+    for rule in held:
+        if rule["name"] not in wanted:
+            superset.delete(f"/api/v1/rowlevelsecurity/{rule['id']}")
+    existing = {rule["name"]: rule["id"] for rule in held}
+    for name, rule in wanted.items():
+        if name in existing:
+            superset.put(f"/api/v1/rowlevelsecurity/{existing[name]}", json={"name": name, **rule})
         else:
-            superset.post("/api/v1/rowlevelsecurity/", json=rule)
-    return username
+            superset.post("/api/v1/rowlevelsecurity/", json={"name": name, **rule})
 
 
 def _permission_views(superset: Superset, wanted: list[tuple[str, str]]) -> list[int]:

@@ -37,7 +37,7 @@ from connectors.objectstore import ObjectStore, object_key
 from connectors.tabular import safe_csv
 from pipelines.gathering import manifest_key
 from pipelines.packs import EnabledPack
-from pipelines.staging import STAGING_RULES, read_staged, staged_key
+from pipelines.staging import STAGING_RULES, TABULAR_FORMATS, read_staged, staged_key
 
 
 @dataclass
@@ -64,7 +64,7 @@ def pool_pack(store: ObjectStore, committee: Committee, pack: EnabledPack) -> Po
     """Consolidate the members whose files changed, then export the pooled table if needed."""
     result, members, state = consolidate(store, committee, pack)
     if result.reread or set(state.get("members", {})) != set(members) or state.get("pack") != pack.pack.fingerprint():
-        export(store, pack, members, result, state.get("sha256"))
+        export(store, pack, members, result, state.get("sha256"), state.get("csv_sha256"))
     else:
         result.sha256, result.rows = state["sha256"], state["rows"]
     return result
@@ -81,13 +81,14 @@ def consolidate(store: ObjectStore, committee: Committee, pack: EnabledPack) -> 
     for member in committee.members:
         manifest = store.get_json(manifest_key(member.slug), default={"datasets": {}})
         offered = _offered_files(manifest, pack.name)
-        fingerprint = _fingerprint(pack, offered)
+        who = contributor(member, pack)
+        fingerprint = _fingerprint(pack, who, offered)
         before = previous.get(member.slug)
         if before and before["fingerprint"] == fingerprint:
             members[member.slug] = before
             continue
         result.reread.append(member.slug)
-        members[member.slug] = _pool_member(store, pack, contributor(member, pack), offered, before, fingerprint)
+        members[member.slug] = _pool_member(store, pack, who, offered, before, fingerprint)
     for slug in set(previous) - set(members):  # a member that left the committee
         store.remove(pooled_key(pack.name, "membres", f"{slug}.parquet"))
     lines = [SourceLine(**line) for info in members.values() for line in info["sources"]]
@@ -97,9 +98,10 @@ def consolidate(store: ObjectStore, committee: Committee, pack: EnabledPack) -> 
 
 
 def export(store: ObjectStore, pack: EnabledPack, members: dict[str, dict], result: PoolingResult,
-           previous_sha256: str | None) -> None:
+           previous_sha256: str | None, previous_csv_sha256: str | None = None) -> None:
     """The pooled table from the members' parts (newest landing wins across members too),
-    written only when its content changed; the sources list and the state always."""
+    written only when its content changed; the sources list and the state always. The state
+    records the sha256 of the three files, which publication compares with CKAN's unread."""
     table = newest_first_wins(
         [pl.read_parquet(io.BytesIO(store.get_bytes(pooled_key(pack.name, "membres", f"{m}.parquet"))))
          for m in result.members], pack.primary_key, table_columns(pack.schema))
@@ -110,14 +112,18 @@ def export(store: ObjectStore, pack: EnabledPack, members: dict[str, dict], resu
     # Parquet bytes embed no timestamp, so equal tables give equal digests.
     result.sha256 = hashlib.sha256(data).hexdigest()
     result.changed = result.sha256 != previous_sha256
+    csv_sha256 = previous_csv_sha256
     if result.changed:
+        csv = safe_csv(table)
+        csv_sha256 = hashlib.sha256(csv).hexdigest()
         store.put_bytes(pooled_key(pack.name, f"{pack.name}.parquet"), data, "application/vnd.apache.parquet")
-        store.put_bytes(pooled_key(pack.name, f"{pack.name}.csv"), safe_csv(table), "text/csv")
+        store.put_bytes(pooled_key(pack.name, f"{pack.name}.csv"), csv, "text/csv")
     lines = [line for info in members.values() for line in info["sources"]]
-    sources = pl.DataFrame(lines, schema=list(SourceLine.__annotations__))
-    store.put_bytes(pooled_key(pack.name, "sources.csv"), safe_csv(sources), "text/csv")
+    sources = safe_csv(pl.DataFrame(lines, schema=list(SourceLine.__annotations__)))
+    store.put_bytes(pooled_key(pack.name, "sources.csv"), sources, "text/csv")
     store.put_json(pooled_key(pack.name, "state.json"), {
         "pack": pack.pack.fingerprint(), "sha256": result.sha256, "rows": result.rows, "members": members,
+        "csv_sha256": csv_sha256, "sources_sha256": hashlib.sha256(sources).hexdigest(),
     })
 
 
@@ -129,14 +135,17 @@ def _offered_files(manifest: dict, pack: str) -> list[dict]:
         if entry.get("status") != "present" or override.get("pooled_as") != pack:
             continue
         for resource, landing in sorted(entry["resources"].items()):
+            if landing["format"].upper() not in TABULAR_FORMATS:
+                continue  # a PDF notice beside the data is not a file of the table
             files.append({"dataset": dataset, "resource": resource, "sha256": landing["sha256"],
                           "fetched_at": landing["fetched_at"], "name": landing.get("name") or resource,
                           "override": override})
     return files
 
 
-def _fingerprint(pack: EnabledPack, offered: list[dict]) -> str:
-    facts = {"pack": pack.pack.fingerprint(), "rules": STAGING_RULES,
+def _fingerprint(pack: EnabledPack, who: Contributor, offered: list[dict]) -> str:
+    # Who the member is too: a new name or a corrected code changes its rows.
+    facts = {"pack": pack.pack.fingerprint(), "rules": STAGING_RULES, "who": [who.name, who.code],
              "files": [{k: f[k] for k in ("dataset", "resource", "sha256", "override")} for f in offered]}
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
@@ -145,21 +154,25 @@ def _pool_member(store: ObjectStore, pack: EnabledPack, who: Contributor, offere
                  before: dict | None, fingerprint: str) -> dict:
     # When these bytes first landed: kept from the last pooling while the sha256 is the same.
     landed_before = {(s["jeu_de_donnees"], s["sha256"]): s["recu_le"] for s in (before or {}).get("landed", [])}
-    parts, lines, landed = [], [], []
+    parts, lines, landed, settled = [], [], [], True
     for item in offered:
         landed_at = landed_before.get((item["dataset"], item["sha256"]), item["fetched_at"])
         landed.append({"jeu_de_donnees": item["dataset"], "sha256": item["sha256"], "recu_le": landed_at})
         report = store.get_json(staged_key(who.member, item["dataset"], item["resource"], "json"))
         line = {"membre": who.member, "jeu_de_donnees": item["dataset"], "fichier": item["name"],
                 "recu_le": landed_at, "lignes": 0}
-        if report is None:
-            lines.append({**line, "statut": "exclu", "motif": "fichier illisible : voir le rapport du membre"})
+        if report is None or report["source_sha256"] != item["sha256"]:
+            # Staging failed on these bytes (or has not run): nothing older is pooled in their
+            # place, and the member is looked at again on the next run.
+            settled = False
+            lines.append({**line, "statut": "exclu",
+                          "motif": "fichier non normalisé (illisible ?) : voir le rapport du membre"})
             continue
-        offer = Offered(member=who.member, dataset=item["dataset"], resource=item["resource"],
+        offer = Offered(member=who.member, dataset=item["dataset"],
                         file=report.get("name") or item["name"], landed_at=landed_at,
                         decision=report["decision"], validation=report.get("validation"),
                         access=item["override"].get("access", "open"))
-        reason = exclusion(offer)
+        reason = exclusion(offer, pack.schema, who)
         if reason is None:
             try:
                 frame = conform(read_staged(store, who.member, item["dataset"], item["resource"]),
@@ -183,7 +196,8 @@ def _pool_member(store: ObjectStore, pack: EnabledPack, who: Contributor, offere
         store.put_bytes(key, buffer.getvalue(), "application/vnd.apache.parquet")
     else:
         store.remove(key)
-    return {"fingerprint": fingerprint, "rows": part.height, "sources": lines, "landed": landed}
+    return {"fingerprint": fingerprint if settled else None, "rows": part.height, "sources": lines,
+            "landed": landed}
 
 
 def _no_missing_key(frame: pl.DataFrame, primary_key: tuple[str, ...], offered: Offered) -> None:

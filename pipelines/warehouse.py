@@ -81,14 +81,16 @@ def load_table(warehouse_url: str, pack: EnabledPack, read: Callable[[], pl.Data
     None when the table already holds this pooled file (`read` is then never called)."""
     types = column_types(pack)
     table = sql.Identifier(POOLED_SCHEMA, pack.name)
-    stamp = f"sha256:{sha256}"
+    # The pack's fingerprint too: a new primary key or tenancy column remakes the table.
+    stamp = f"sha256:{sha256} pack:{pack.pack.fingerprint()}"
     with psycopg.connect(warehouse_url) as conn, conn.cursor() as cur:
         cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(POOLED_SCHEMA)))
         cur.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", (f'{POOLED_SCHEMA}."{pack.name}"',))
-        if cur.fetchone()[0] == stamp and _columns(cur, POOLED_SCHEMA, pack.name) == types:
+        held = cur.fetchone()[0]
+        if held == stamp:
             return None
-        if _columns(cur, POOLED_SCHEMA, pack.name) not in ({}, types):
-            # The pack's schema changed: the lead views are made again right after.
+        if held is not None and held.split(" pack:")[-1] != pack.pack.fingerprint():
+            # The pack changed (columns, key, indexes): the lead views are made again right after.
             cur.execute(sql.SQL("DROP TABLE {} CASCADE").format(table))
         cur.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({}))").format(
             table,
@@ -144,8 +146,9 @@ def grant_lead(warehouse_url: str, pack: EnabledPack, access: LeadAccess) -> Non
         for view in pack.pack.views:
             cur.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(sql.Identifier(access.role,
                                                                                   view_name(pack.name, view.name))))
+        # CASCADE: the views of a former version of the pack depend on it and go with it.
+        cur.execute(sql.SQL("DROP VIEW IF EXISTS {} CASCADE").format(own))
         # security_barrier: no leaky function can see rows the WHERE clause hides.
-        cur.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(own))
         cur.execute(sql.SQL(
             "CREATE VIEW {view} WITH (security_barrier) AS SELECT * FROM {pooled} WHERE {rule} = ANY({codes})"
         ).format(view=own, pooled=sql.Identifier(POOLED_SCHEMA, pack.name), rule=rule,
@@ -156,7 +159,10 @@ def grant_lead(warehouse_url: str, pack: EnabledPack, access: LeadAccess) -> Non
             template = view.sql.replace("{", "{{").replace("}", "}}").replace("{{table}}", "{}")
             body = sql.SQL(template).format(own)
             try:
-                cur.execute(sql.SQL("CREATE VIEW {} AS ").format(sql.Identifier(access.role, name)) + body)
+                # security_invoker: the pack's SQL reads with the lead's own rights, so even a
+                # view naming pooled.<table> or another lead's schema is refused.
+                cur.execute(sql.SQL("CREATE VIEW {} WITH (security_invoker = true) AS ").format(
+                    sql.Identifier(access.role, name)) + body)
             except psycopg.Error as exc:
                 raise PackViewError(f"{pack.pack.folder / 'pack.yaml'}: views.{view.name}: "
                                     f"{str(exc).splitlines()[0]}") from exc

@@ -23,7 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from catalog.committee import describe_error
 
 BUILTIN = Path(__file__).resolve().parent
-NAME = re.compile(r"^[a-z][a-z0-9_]{1,40}$")  # a PostgreSQL identifier without quoting
+# A PostgreSQL identifier without quoting; 30 characters, so that `<pack>__<view>` stays
+# within PostgreSQL's 63 (longer names are cut silently).
+NAME = re.compile(r"^[a-z][a-z0-9_]{1,29}$")
 D3_FORMAT = re.compile(r"^[,.~$%+\-#0-9a-zA-Z ()]*$")
 HUB_COLUMNS = ("membre", "collectivite", "jeu_source", "recu_le")  # added to every pooled row
 
@@ -34,7 +36,7 @@ class _Strict(BaseModel):
 
 def _name(value: str) -> str:
     if not NAME.match(value):
-        raise ValueError(f"{value!r} is not a name: 2-41 characters among a-z, 0-9 and '_', starting with a letter")
+        raise ValueError(f"{value!r} is not a name: 2-30 characters among a-z, 0-9 and '_', starting with a letter")
     return value
 
 
@@ -47,8 +49,8 @@ class RemoteSchema(_Strict):
     @field_validator("url")
     @classmethod
     def _https(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+/", value):
-            raise ValueError(f"{value!r} is not an http(s) URL of a TableSchema")
+        if not re.match(r"^https://[^\s/]+/", value):
+            raise ValueError(f"{value!r} is not an https URL of a TableSchema")
         return value
 
 
@@ -195,10 +197,13 @@ class Pack(_Strict):
         views = {v.name: {m.name for m in v.measures} for v in self.views}
         if len(views) != len(self.views):
             raise ValueError("two views share a name")
+        times = {None: self.time_column, **{v.name: v.time_column for v in self.views}}
         for index, chart in enumerate(self.dashboard.charts):
             where = f"dashboard.charts[{index}] ({chart.name})"
             if chart.dataset is not None and chart.dataset not in views:
                 raise ValueError(f"{where}: dataset {chart.dataset!r} is not a view of this pack")
+            if chart.type == "time_series" and not times.get(chart.dataset):
+                raise ValueError(f"{where}: a time series needs its dataset's `time_column`")
             known = views[chart.dataset] | measures if chart.dataset else measures
             for metric in chart.metrics:
                 if metric not in known:
@@ -206,11 +211,6 @@ class Pack(_Strict):
         if isinstance(self.schema_, str) and (Path(self.schema_).is_absolute() or ".." in Path(self.schema_).parts):
             raise ValueError(f"schema {self.schema_!r}: a file of the pack's own folder, or {{url, version}}")
         return self
-
-    @property
-    def all_measures(self) -> dict[str | None, tuple[Measure, ...]]:
-        """Measures by dataset: None is the pooled table, else a view's name."""
-        return {None: self.measures, **{v.name: v.measures for v in self.views}}
 
     def fingerprint(self) -> str:
         """Changes when anything of the pack changes (the YAML or its schema file)."""
@@ -262,7 +262,10 @@ def load_pack(folder: Path) -> Pack:
 def check_columns(pack: Pack, fields: tuple[str, ...]) -> list[str]:
     """What the pack names that its schema does not have (columns of the pooled table)."""
     known = set(fields) | set(HUB_COLUMNS)
-    problems = []
+    problems = [f"the schema's field {name!r} is a column the hub adds to every pooled row: rename it"
+                for name in fields if name in HUB_COLUMNS]
+    if pack.dashboard.filter_column not in known:
+        problems.append(f"dashboard.filter_column: {pack.dashboard.filter_column!r} is not in the table")
     for key in (*pack.primary_key, pack.tenancy.column, *([pack.time_column] if pack.time_column else [])):
         if key not in known:
             problems.append(f"{key!r} is not a field of the schema (fields: {', '.join(fields)})")

@@ -92,8 +92,8 @@ def test_pooling_runs_on_it_unchanged():
         "resources": {"v": {"sha256": "a" * 64, "fetched_at": "2026-01-01T00:00:00+00:00", "name": "v.csv",
                             "format": "CSV"}}}}})
     store.put_json(staged_key("auray", "volumes", "v", "json"), {
-        "decision": "publish", "name": "v.csv",
-        "validation": {"valid": True, "errors": 0, "schema": "eau", "version": "1.0.0"}})
+        "decision": "publish", "name": "v.csv", "source_sha256": "a" * 64,
+        "validation": {"valid": True, "errors": 0, "schema": enabled.schema.name, "version": "1.0.0"}})
     frame = pl.DataFrame({"code_insee": ["56007", "56007", "56046"], "commune": ["Auray"] * 3,
                           "mois": [date(2024, 1, 1), date(2024, 2, 1), date(2024, 1, 1)],
                           "volume_distribue_m3": [10.0, 12.0, 9.0], "volume_facture_m3": [8.0, 9.0, 7.0]})

@@ -20,11 +20,11 @@ from pipelines.packs import pack_schema
 
 SCHEMA = pack_schema(load_pack(BUILTIN / "eau_potable"))
 AURAY = Contributor(member="auray", name="Auray", code="56007")
-VALID = {"valid": True, "errors": 0, "schema": "eau", "version": "1.0.0"}
+VALID = {"valid": True, "errors": 0, "schema": SCHEMA.name, "version": SCHEMA.version}
 
 
 def _offered(landed_at="2026-01-01T00:00:00+00:00", **overrides) -> Offered:
-    values = {"member": "auray", "dataset": "auray-volumes", "resource": "volumes", "file": "v.csv",
+    values = {"member": "auray", "dataset": "auray-volumes", "file": "v.csv",
               "landed_at": landed_at, "decision": "publish", "validation": VALID}
     return Offered(**{**values, **overrides})
 
@@ -76,8 +76,18 @@ def test_most_recently_landed_file_wins_whatever_the_order():
 
 
 def test_excluded_files_say_why_in_french():
-    assert exclusion(_offered()) is None
-    invalid = exclusion(_offered(validation={**VALID, "valid": False, "errors": 3}))
-    assert "non conforme au schéma eau 1.0.0 : 3 erreurs" in invalid
-    assert "données personnelles" in exclusion(_offered(decision="blocked"))
-    assert "réservé aux membres" in exclusion(_offered(access="members"))
+    assert exclusion(_offered(), SCHEMA, AURAY) is None
+    invalid = exclusion(_offered(validation={**VALID, "valid": False, "errors": 3}), SCHEMA, AURAY)
+    assert f"non conforme au schéma {SCHEMA.name} 1.0.0 : 3 erreurs" in invalid
+    assert "données personnelles" in exclusion(_offered(decision="blocked"), SCHEMA, AURAY)
+    assert "réservé aux membres" in exclusion(_offered(access="members"), SCHEMA, AURAY)
+
+
+def test_a_file_valid_against_another_schema_is_not_pooled():
+    other = {**VALID, "schema": "budget", "version": "0.8.3"}
+    assert "non validé contre le schéma du pack" in exclusion(_offered(validation=other), SCHEMA, AURAY)
+
+
+def test_a_member_without_a_code_is_not_pooled():
+    epci = Contributor(member="aqta", name="AQTA", code=None)
+    assert "membre sans code" in exclusion(_offered(), SCHEMA, epci)

@@ -1,0 +1,86 @@
+"""Incremental pooling on the in-memory store: what makes a member's files read again."""
+
+import io
+from datetime import date
+
+import polars as pl
+
+from catalog.committee import Committee
+from catalog.packs import BUILTIN, load_pack
+from connectors.objectstore import MemoryObjectStore
+from pipelines.gathering import manifest_key
+from pipelines.packs import EnabledPack, pack_schema
+from pipelines.pooling import pool_pack
+from pipelines.staging import staged_key
+
+PACK = load_pack(BUILTIN / "eau_potable")
+ENABLED = EnabledPack(PACK, pack_schema(PACK))
+MEMBERS = [("auray", "Auray", "56007", "215600073"), ("crach", "Crach", "56046", "215600461")]
+
+
+def committee(names: dict[str, str] | None = None) -> Committee:
+    names = names or {}
+    return Committee.model_validate({"slug": "test", "name": "Test", "members": [
+        {"slug": s, "name": names.get(s, n), "kind": "commune", "insee": i, "siren": r,
+         "contact": f"donnees@{s}.example.fr"} for s, n, i, r in MEMBERS]})
+
+
+def land(store, member: str, insee: str, sha: str, volume: float, landed: str, staged: bool = True) -> None:
+    """A member's file as gathering and staging leave it (`staged=False`: staging failed)."""
+    store.put_json(manifest_key(member), {"datasets": {f"{member}-volumes": {
+        "status": "present", "override": {"pooled_as": "eau_potable"},
+        "resources": {"v": {"sha256": sha, "fetched_at": landed, "name": "v.csv", "format": "CSV"}}}}})
+    if not staged:
+        return
+    store.put_json(staged_key(member, f"{member}-volumes", "v", "json"), {
+        "decision": "publish", "name": "v.csv", "source_sha256": sha,
+        "validation": {"valid": True, "errors": 0, "schema": ENABLED.schema.name, "version": "1.0.0"}})
+    frame = pl.DataFrame({"code_insee": [insee], "commune": [member], "mois": [date(2024, 1, 1)],
+                          "volume_distribue_m3": [volume], "volume_facture_m3": [volume * 0.8]})
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    store.put_bytes(staged_key(member, f"{member}-volumes", "v", "parquet"), buffer.getvalue())
+
+
+def fresh_store() -> MemoryObjectStore:
+    store = MemoryObjectStore()
+    for slug, _, insee, _ in MEMBERS:
+        land(store, slug, insee, slug[0] * 64, 100.0, "2026-01-01T00:00:00+00:00")
+    return store
+
+
+def test_nothing_changed_nothing_read():
+    store = fresh_store()
+    assert pool_pack(store, committee(), ENABLED).reread == ["auray", "crach"]
+    reads = store.get_bytes
+    store.get_bytes = lambda key: (_ for _ in ()).throw(AssertionError(f"read {key}"))  # noqa: B023
+    again = pool_pack(store, committee(), ENABLED)
+    assert (again.reread, again.changed) == ([], False)
+    store.get_bytes = reads
+
+
+def test_only_the_member_whose_file_changed_is_read_again():
+    store = fresh_store()
+    pool_pack(store, committee(), ENABLED)
+    land(store, "crach", "56046", "e" * 64, 250.0, "2026-02-01T00:00:00+00:00")
+    result = pool_pack(store, committee(), ENABLED)
+    assert (result.reread, result.changed) == (["crach"], True)
+
+
+def test_a_renamed_member_is_read_again_and_its_name_follows():
+    store = fresh_store()
+    pool_pack(store, committee(), ENABLED)
+    result = pool_pack(store, committee({"auray": "Ville d'Auray"}), ENABLED)
+    assert result.reread == ["auray"] and result.changed
+    table = pl.read_parquet(io.BytesIO(store.get_bytes("pooled/eau_potable/eau_potable.parquet")))
+    assert "Ville d'Auray" in table["collectivite"].to_list()
+
+
+def test_new_bytes_that_staging_could_not_read_never_pool_the_old_rows():
+    store = fresh_store()
+    pool_pack(store, committee(), ENABLED)
+    land(store, "crach", "56046", "d" * 64, 0.0, "2026-02-01T00:00:00+00:00", staged=False)
+    result = pool_pack(store, committee(), ENABLED)
+    assert result.members == ["auray"]  # the stale staged file of the old bytes is not used
+    assert "non normalisé" in next(e["motif"] for e in result.excluded if e["membre"] == "crach")
+    assert pool_pack(store, committee(), ENABLED).reread == ["crach"]  # looked at again next run
