@@ -333,3 +333,14 @@ def _permission_views(superset: Superset, wanted: list[tuple[str, str]]) -> list
             f"(col:view_menu,opr:rel_o_m,value:{view['id']})))")})["result"]
         ids.extend(p["id"] for p in found)
     return sorted(set(ids))
+
+
+def retire_superset_lead(superset: Superset, lead: str) -> None:
+    """A former lead's Superset user is deactivated, its role emptied, its rules deleted."""
+    user = superset.find_one("security/users", "username", lead_username(lead))
+    if user:
+        superset.put(f"/api/v1/security/users/{user['id']}", json={"active": False})
+    role = superset.find_one("security/roles", "name", f"Lead {lead}")
+    if role:
+        superset.post(f"/api/v1/security/roles/{role['id']}/permissions", json={"permission_view_menu_ids": []})
+        _row_level_rules(superset, lead, role["id"], [])

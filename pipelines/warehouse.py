@@ -172,3 +172,12 @@ def grant_lead(warehouse_url: str, pack: EnabledPack, access: LeadAccess) -> Non
             cur.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(access.role, name), role))
         cur.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
 
+
+
+def retire_lead(warehouse_url: str, access: LeadAccess) -> None:
+    """A lead the committee file no longer names keeps nothing: its views go and its role
+    can no longer log in (the role itself stays, in case objects elsewhere name it)."""
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(access.role)))
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (access.role,)).fetchone():
+            conn.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(access.role)))

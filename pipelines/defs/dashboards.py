@@ -6,11 +6,16 @@ from urllib.parse import urlsplit
 import dagster as dg
 import psycopg
 
-from pipelines.dashboards import grant_superset_access, lead_user_password, publish_pack_dashboard
+from pipelines.dashboards import (
+    grant_superset_access,
+    lead_user_password,
+    publish_pack_dashboard,
+    retire_superset_lead,
+)
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource, SupersetResource, WarehouseResource
 from pipelines.packs import EnabledPack
 from pipelines.superset import Superset, SupersetError
-from pipelines.warehouse import lead_access, lead_datasets, view_name
+from pipelines.warehouse import lead_access, lead_datasets, retire_lead, view_name
 
 
 def dashboards_asset(packs: list[EnabledPack]) -> dg.AssetsDefinition:
@@ -57,8 +62,22 @@ def dashboards_asset(packs: list[EnabledPack]) -> dg.AssetsDefinition:
             user = grant_superset_access(client, lead_name, access, lead_user_password(superset.password, lead.member),
                                          granted)
             published[lead.member] = {"user": user, "dashboards": boards}
+        _retire_former_leads(store, config, warehouse.url, client)
         if failed:  # after every other dashboard is done: the run says what did not work
             raise dg.Failure(description="; ".join(failed), metadata={"leads": dg.MetadataValue.json(published)})
         return dg.MaterializeResult(metadata={"leads": dg.MetadataValue.json(published), "imports": imports})
 
     return dashboards
+
+
+def _retire_former_leads(store, config, warehouse_url: str, client: Superset) -> None:
+    """Leads this committee had and no longer names lose their warehouse and Superset access.
+    The list is kept per committee, so committees sharing a stack never retire each other's."""
+    key = f"dashboards/{config.slug}.leads.json"
+    current = sorted(lead.member for lead in config.leads)
+    former = store.get_json(key, default={}).get("leads", [])
+    for lead in sorted(set(former) - set(current)):
+        retire_lead(warehouse_url, lead_access(warehouse_url, lead, ()))
+        retire_superset_lead(client, lead)
+    if former != current:
+        store.put_json(key, {"leads": current})

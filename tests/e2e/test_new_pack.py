@@ -16,7 +16,7 @@ from stdnum import luhn
 from connectors.objectstore import ObjectStore, object_key
 from pipelines.dashboards import lead_user_password
 from pipelines.runner import member_report, run_hub
-from pipelines.superset import Superset
+from pipelines.superset import Superset, SupersetError
 from pipelines.warehouse import lead_access
 from tests.conftest import PROJECT_DIR, stack_setting
 
@@ -50,7 +50,8 @@ def world(tmp_path_factory):
     os.environ["HUB_COMMITTEE_FILE"] = str(folder / "committee.yaml")
     try:
         first, second = run_hub(), run_hub()
-        yield {"first": first, "second": second, "members": (a, b, c), "committee": committee, "store": store}
+        yield {"first": first, "second": second, "members": (a, b, c), "committee": committee, "store": store,
+               "file": folder / "committee.yaml"}
     finally:
         if previous is None:
             os.environ.pop("HUB_COMMITTEE_FILE")
@@ -123,6 +124,21 @@ def test_a_second_run_changes_nothing(world):
     assert second.metadata["dashboards"]["imports"] == 0
 
 
+def test_a_lead_the_committee_drops_loses_its_access(world):
+    """Last in this module: it changes the committee (the tests above use its lead)."""
+    a = world["members"][0]
+    without_lead = {**world["committee"], "leads": []}
+    world["file"].write_text(yaml.safe_dump(without_lead, allow_unicode=True))
+    third = run_hub()
+    assert third.success, third.error
+    url = stack_setting("HUB_WAREHOUSE_URL")
+    with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
+        psycopg.connect(lead_access(url, a, ()).url(url)).close()
+    with pytest.raises(SupersetError, match="HTTP 401"):
+        Superset(stack_setting("HUB_SUPERSET_URL"), f"lead-{a}",
+                 lead_user_password(stack_setting("HUB_SUPERSET_PASSWORD"), a))
+
+
 def _committee(world):
     from catalog.committee import Committee
 
@@ -145,7 +161,7 @@ def _clean(committee: dict, store: ObjectStore) -> None:
         except errors.NotFound:
             pass
     prefixes = [f"{p}/{m}/" for p in ("inbox", "raw", "staged") for m in members]
-    prefixes += ["pooled/composteurs/", f"dashboards/{lead}/"]
+    prefixes += ["pooled/composteurs/", f"dashboards/{lead}/", f"dashboards/{committee['slug']}.leads.json"]
     for prefix in prefixes:
         for obj in list(store.list(prefix)):
             store.remove(obj.key)
