@@ -15,9 +15,13 @@ help:
 	@echo "make demo | make test | make up | make down | make status | make ui | make lint | make bench"
 
 setup: .venv/.synced
+# Bytecode compiled once, at install: where PYTHONDONTWRITEBYTECODE is set (CI, containers)
+# or the venv is read-only, every process would compile its imports again (0.4 s of each
+# `tdh inspect`, 1.5 s of each Dagster process); uv takes some 15 s for the whole venv.
 .venv/.synced: pyproject.toml uv.lock
 	@command -v uv >/dev/null || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
-	uv sync --frozen --python $(PYTHON)
+	uv sync --frozen --compile-bytecode --python $(PYTHON)
+	.venv/bin/python -m compileall -q pipelines connectors catalog
 	@touch $@
 
 up:

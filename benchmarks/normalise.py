@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/normalise.py                 # 1,000,000 rows, hub vs pandas
     .venv/bin/python benchmarks/normalise.py --rows 100000   # smaller
     .venv/bin/python benchmarks/normalise.py --streaming-gb 1.2   # > 1 GB CSV, streaming
+    .venv/bin/python benchmarks/normalise.py --whole-process --repeat 5   # `tdh inspect` vs a pandas script
 
 The generated file is what members send: Windows-1252, `;`, decimal comma with a space
 as thousands separator, dd/mm/yyyy dates, INSEE codes and SIRETs with leading zeros
@@ -10,13 +11,19 @@ as thousands separator, dd/mm/yyyy dates, INSEE codes and SIRETs with leading ze
 which reports its wall time and its peak RSS (getrusage), so neither inherits the
 other's memory. pandas is told the dialect (separator, encoding, decimal mark, thousands,
 date format, which columns are codes); the hub finds all of it itself.
+
+`--whole-process` times what a person waits for instead: `tdh inspect FILE --out X.parquet`
+(read, normalise, screen for personal data, write) against a pandas script told
+everything, each a whole process from interpreter start to exit, imports included.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -181,6 +188,103 @@ def compare(rows: int, workdir: Path, repeat: int) -> None:
     print(f"  hub types: {hub['types']}")
 
 
+PANDAS_SCRIPT = """\
+import sys
+
+import pandas as pd
+
+source, target = sys.argv[1:]
+frame = pd.read_csv(
+    source, sep=";", encoding="cp1252", decimal=",", thousands=" ", dtype={{"Code INSEE": str, "SIRET": str}}
+)
+frame["Date du mandat"] = pd.to_datetime(frame["Date du mandat"], format="%d/%m/%Y")
+frame.columns = {names!r}
+frame.to_parquet(target, compression="zstd", index=False)
+"""
+
+
+def whole_process(rows: int, workdir: Path, repeat: int) -> None:
+    """`tdh inspect` and a pandas script, each timed from interpreter start to exit."""
+    from connectors.tabular.names import snake_case
+
+    source = workdir / "french.csv"
+    # A child's peak RSS counts the pages of the process that forked it: this one must stay
+    # small, so the file is generated in another interpreter.
+    generator = multiprocessing.get_context("spawn").Process(target=generate, args=(source, rows))
+    generator.start()
+    generator.join()
+    if generator.exitcode != 0:
+        raise RuntimeError("generating the file failed")
+    print(f"generated {rows:,} rows, {source.stat().st_size / 1e6:.1f} MB")
+    # pandas is told the column names too, so that its script imports nothing of the hub.
+    with source.open(encoding="cp1252") as text:
+        header = text.readline().rstrip("\n").split(";")
+    script = workdir / "pandas_told_everything.py"
+    script.write_text(PANDAS_SCRIPT.format(names=[snake_case(name) for name in header]))
+    commands = {
+        "tdh inspect": [str(Path(sys.executable).with_name("tdh")), "inspect", str(source),
+                        "--out", str(workdir / "hub.parquet"), "--json"],
+        "pandas script": [sys.executable, str(script), str(source), str(workdir / "pandas.parquet")],
+    }
+    print(f"bytecode: {_bytecode_state()}")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+    print(f"this script's own peak RSS, a floor for the figures below: {own:.0f} MiB")
+    runs: dict[str, list[dict]] = {name: [] for name in commands}
+    for _ in range(repeat):  # alternated, fastest kept: the machine is shared
+        for name, command in commands.items():
+            runs[name].append(_run_process(command, workdir))
+    best = {name: min(figures, key=lambda figures: figures["seconds"]) for name, figures in runs.items()}
+    for name, figures in best.items():
+        every_run = ", ".join(f"{run['seconds']:.2f}" for run in runs[name])
+        print(
+            f"{name:>14}: {figures['seconds']:6.2f} s  CPU {figures['cpu']:5.2f} s"
+            f"  peak RSS {figures['peak_rss'] / 2**20:5.0f} MiB  (runs: {every_run} s)"
+        )
+    hub, pandas = best["tdh inspect"], best["pandas script"]
+    print(
+        f"  ratio: tdh inspect is {pandas['seconds'] / hub['seconds']:.2f}x faster than the pandas script"
+        f" (fastest of {repeat} alternated runs each); CPU time ratio {pandas['cpu'] / hub['cpu']:.2f}x"
+    )
+    print(f"  load average during the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    report = json.loads(hub["output"])
+    assert report["rows"] == rows, report["rows"]
+    same = pl.read_parquet(workdir / "hub.parquet").equals(
+        pl.read_parquet(workdir / "pandas.parquet").with_columns(pl.col("date_du_mandat").cast(pl.Date)),
+    )
+    print(f"  same Parquet content: {same}; personal data found by tdh inspect: {report['personal_data'] or 'none'}")
+
+
+def _run_process(command: list[str], workdir: Path) -> dict:
+    """Wall time, processor time and peak RSS of this one child (wait4 gives its own rusage)."""
+    output, errors = workdir / "stdout.txt", workdir / "stderr.txt"
+    with output.open("w") as stdout, errors.open("w") as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=PROJECT_DIR)  # noqa: S603
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{command[0]} failed:\n{errors.read_text()}")
+    return {
+        "seconds": seconds,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "peak_rss": usage.ru_maxrss * 1024,  # Linux: KiB
+        "output": output.read_text(),
+    }
+
+
+def _bytecode_state() -> str:
+    """Whether the hub's and pandas' modules start from compiled bytecode or compile it again."""
+
+    def compiled(source: str) -> str:
+        return "compiled" if Path(importlib.util.cache_from_source(source)).exists() else "NOT compiled"
+
+    pandas = importlib.util.find_spec("pandas").origin
+    writes = "off" if sys.flags.dont_write_bytecode else "on"
+    return (f"project {compiled(str(PROJECT_DIR / 'pipelines' / 'cli.py'))}, site-packages {compiled(pandas)}"
+            f" (writing bytecode at import: {writes})")
+
+
 def streaming(gigabytes: float, workdir: Path) -> None:
     probe = workdir / "probe.csv"
     generate(probe, 100_000)
@@ -205,6 +309,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender (fastest kept)")
     parser.add_argument("--streaming-gb", type=float, help="generate a CSV this large instead")
+    parser.add_argument("--whole-process", action="store_true", help="time `tdh inspect` against a pandas script")
     parser.add_argument("--workdir", type=Path, help="where to write the files (default: temp)")
     parser.add_argument("--run", nargs=3, metavar=("CONTENDER", "IN", "OUT"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
@@ -215,6 +320,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=arguments.workdir) as work:
         if arguments.streaming_gb:
             streaming(arguments.streaming_gb, Path(work))
+        elif arguments.whole_process:
+            whole_process(arguments.rows, Path(work), arguments.repeat)
         else:
             compare(arguments.rows, Path(work), arguments.repeat)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -28,14 +29,27 @@ EU_FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
 
 
 @dataclass(frozen=True)
+class Rendering:
+    """One file the hub wrote: its sha256, and how to read its bytes. They are read only
+    when they must be uploaded, so publishing what CKAN already holds reads nothing."""
+
+    sha256: str
+    read: Callable[[], bytes] = field(compare=False, repr=False)
+
+    @classmethod
+    def of(cls, data: bytes) -> Rendering:
+        return cls(hashlib.sha256(data).hexdigest(), lambda: data)
+
+
+@dataclass(frozen=True)
 class StagedFile:
-    """One staged resource, ready to publish: its report and its two renderings."""
+    """One staged resource, ready to publish: its report and its renderings."""
 
     slug: str
-    report: dict
-    csv: bytes
-    parquet: bytes
-    errors_csv: bytes | None = None
+    report: dict  # its "rows" say how many rows the DataStore gets, without reading them
+    csv: Rendering
+    parquet: Rendering
+    errors_csv: Rendering | None = None
 
 
 def licence_id(value: str | None) -> str:
@@ -88,9 +102,11 @@ class PooledFiles:
     description: str
     tags: tuple[str, ...]
     conforms_to: str  # the schema's URL, or its name and version
-    csv: bytes
-    parquet: bytes
-    sources_csv: bytes  # every file offered, included or excluded with its reason
+    rows: int
+    csv: Rendering
+    parquet: Rendering
+    sources_csv: Rendering  # every file offered, included or excluded with its reason
+    sources_rows: int
     members: tuple[str, ...]
     dashboards: tuple[tuple[str, str], ...] = ()  # (lead's name, dashboard URL)
 
@@ -115,12 +131,15 @@ def pooled_dataset(committee: Committee, pooled: PooledFiles) -> DesiredDataset:
                        "membre ; la ressource « sources » dit quels fichiers sont inclus ou exclus, et pourquoi."),
         "publisher": [{"name": committee.name, "type": "http://purl.org/adms/publishertype/LocalAuthority"}],
     }
-    files = [StagedFile(slug=pooled.pack, report={"name": pooled.title}, csv=pooled.csv, parquet=pooled.parquet)]
+    files = [StagedFile(slug=pooled.pack, report={"name": pooled.title, "rows": pooled.rows}, csv=pooled.csv,
+                        parquet=pooled.parquet)]
     resources = _resources(name, files)
+    sources = pooled.sources_csv
     resources.append(_resource(name, "sources/csv", "Sources : fichiers inclus et exclus", "CSV",
-                               f"{pooled.pack}_sources.csv", pooled.sources_csv, "text/csv",
+                               f"{pooled.pack}_sources.csv", sources, "text/csv",
                                "Chaque fichier proposé par un membre : inclus (nombre de lignes) ou exclu (motif).",
-                               pl.read_csv(io.BytesIO(pooled.sources_csv), infer_schema=False)))
+                               lambda: pl.read_csv(io.BytesIO(sources.read()), infer_schema=False),
+                               pooled.sources_rows))
     return DesiredDataset(name=name, fields=fields, tags=tuple(sorted({_tag(t) for t in pooled.tags})),
                           resources=resources)
 
@@ -131,10 +150,10 @@ def _resources(name: str, files: list[StagedFile]) -> list[DesiredResource]:
         label = f.report.get("name") or f.slug
         base = label.rsplit(".", 1)[0] if label.lower().endswith((".csv", ".xlsx", ".ods", ".json")) else label
         stem = slugify(base).replace("-", "_") or f.slug  # download names people recognise
-        table = pl.read_parquet(io.BytesIO(f.parquet))
+        parquet = f.parquet
         resources.append(_resource(name, f"{f.slug}/csv", f"{base} (CSV)", "CSV", f"{stem}.csv", f.csv,
                                    "text/csv", "Fichier normalisé : UTF-8, virgule, dates ISO." + _conformity(f.report),
-                                   table))
+                                   lambda p=parquet: pl.read_parquet(io.BytesIO(p.read())), f.report.get("rows", 0)))
         resources.append(_resource(name, f"{f.slug}/parquet", f"{base} (Parquet)", "Parquet",
                                    f"{stem}.parquet", f.parquet, "application/vnd.apache.parquet",
                                    "Même contenu, typé, pour l'analyse (Parquet, zstd)."))
@@ -158,11 +177,11 @@ def _conformity(report: dict) -> str:
     return f" Non conforme au schéma {schema} : {errors} erreur{plural} (voir le rapport de validation)."
 
 
-def _resource(dataset: str, role: str, title: str, fmt: str, filename: str, data: bytes, mimetype: str,
-              description: str, table: pl.DataFrame | None = None) -> DesiredResource:
+def _resource(dataset: str, role: str, title: str, fmt: str, filename: str, file: Rendering, mimetype: str,
+              description: str, table: Callable[[], pl.DataFrame] | None = None, rows: int = 0) -> DesiredResource:
     return DesiredResource(id=resource_id(dataset, role), name=title, format=fmt, filename=filename,
-                           data=data, sha256=hashlib.sha256(data).hexdigest(), description=description,
-                           mimetype=mimetype, table=table)
+                           sha256=file.sha256, content=file.read, description=description,
+                           mimetype=mimetype, table=table, rows=rows)
 
 
 def _tag(text: str) -> str:

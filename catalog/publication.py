@@ -2,16 +2,19 @@
 
 `plan(desired, published)` is pure: it compares what the hub wants in the catalogue with
 what CKAN holds and says what to create, update, upload, leave alone or archive. A dry
-run prints it; tests assert it. `apply(plan, ckan)` carries it out through ckanapi.
-Identity: dataset names are deterministic (catalog.naming), resource ids are uuid5, and
-resource bytes are compared by sha256 (CKAN's `hash` field), so an unchanged dataset
-causes no write at all and a re-run converges.
+run prints it; tests assert it. `apply(plan, ckan)` carries it out through ckanapi,
+several datasets at a time. Identity: dataset names are deterministic (catalog.naming),
+resource ids are uuid5, and resource bytes are compared by sha256 (CKAN's `hash` field)
+known before they are read, so an unchanged dataset causes no write, not even a read of
+its files, and a re-run converges.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -32,11 +35,18 @@ class DesiredResource:
     name: str
     format: str  # CSV, Parquet...
     filename: str
-    data: bytes
-    sha256: str
+    sha256: str  # compared with CKAN's `hash`: bytes CKAN already holds are neither read nor sent
+    content: Callable[[], bytes] = field(compare=False, repr=False)  # reads the bytes, to upload them
     description: str = ""
     mimetype: str = "application/octet-stream"
-    table: pl.DataFrame | None = field(default=None, compare=False)  # rows for the DataStore
+    # Rows for the DataStore (previews, Data API), read only with an upload too; `rows`
+    # says how many without reading them.
+    table: Callable[[], pl.DataFrame] | None = field(default=None, compare=False, repr=False)
+    rows: int = 0
+
+    def previewed(self) -> bool:
+        """Its rows go to the DataStore; beyond DATASTORE_MAX_ROWS the file is the way to the data."""
+        return self.table is not None and self.rows <= DATASTORE_MAX_ROWS
 
 
 # DataStore column types for the normalised polars types (anything else is text).
@@ -44,6 +54,9 @@ DATASTORE_TYPES = {pl.Int64: "int8", pl.Int32: "int4", pl.Float64: "float8", pl.
                    pl.Boolean: "bool", pl.Date: "date", pl.Datetime: "timestamp"}
 DATASTORE_MAX_ROWS = 200_000  # beyond this the Parquet file is the way to the data
 DATASTORE_CHUNK = 10_000
+HASH_ALGORITHM = "http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
+ORGANIZATION_BATCH = 25  # CKAN's most organizations listed with all their fields at once
+SEARCH_BATCH = 500  # names per package_search: within Solr's 1,024 boolean clauses and CKAN's 1,000 rows
 
 
 @dataclass
@@ -97,8 +110,8 @@ def plan(desired: Iterable[DesiredDataset], published: dict[str, dict], archive:
         for resource in dataset.resources:
             held = existing.get(resource.id)
             # A preview that failed to load last time is retried with the upload.
-            preview_missing = (resource.table is not None and resource.table.height <= DATASTORE_MAX_ROWS
-                               and held is not None and held.get("datastore_active") is False)
+            preview_missing = (resource.previewed() and held is not None
+                               and held.get("datastore_active") is False)
             if held is None or held.get("hash") != resource.sha256 or preview_missing:
                 result.upload.append((dataset.name, resource, held is not None))
                 touched = True
@@ -141,11 +154,13 @@ def _normal(value):
     return None if value in ("", [], {}) else value
 
 
-def apply(result: Plan, ckan) -> None:
+def apply(result: Plan, ckan, workers: int = 1) -> None:
     """Carry out a plan with a ckanapi client (RemoteCKAN or LocalCKAN).
 
-    Dataset by dataset: one failure is recorded in `result.failed` and the others go on;
-    what failed is planned again on the next run, since CKAN still differs.
+    Dataset by dataset, each one's steps in order, `workers` datasets at a time (keep it
+    within what CKAN serves at once; a LocalCKAN needs 1). One failure is recorded in
+    `result.failed` and the others go on; what failed is planned again on the next run,
+    since CKAN still differs.
     """
     steps: dict[str, list] = {}
     for dataset in result.create:
@@ -154,8 +169,10 @@ def apply(result: Plan, ckan) -> None:
         payload = {**dataset.fields, "state": "active", "tags": [{"name": t} for t in dataset.tags]}
         steps.setdefault(dataset.name, []).append(lambda p=payload, n=dataset.name: ckan.action.package_patch(
             id=n, **_patchable(p)))
+    created = {dataset.name for dataset in result.create}
     for name, resource, exists in result.upload:
-        steps.setdefault(name, []).append(lambda n=name, r=resource, e=exists: _upload(ckan, n, r, e))
+        if name not in created:  # a new dataset's files go with its creation
+            steps.setdefault(name, []).append(lambda n=name, r=resource, e=exists: _upload(ckan, n, r, e))
     for name, resource in result.relabel:
         steps.setdefault(name, []).append(lambda r=resource: ckan.action.resource_patch(id=r.id, **_labels(r)))
     for name, resource_id in result.remove:
@@ -163,60 +180,118 @@ def apply(result: Plan, ckan) -> None:
     for name in result.archive:
         # Archived, not purged: CKAN's delete is a state change an admin can undo.
         steps.setdefault(name, []).append(lambda n=name: ckan.action.package_delete(id=n))
-    for name, actions in steps.items():
+
+    def carry_out(name: str) -> str | None:
         try:
-            for action in actions:
+            for action in steps[name]:
                 action()
         except (CKANAPIError, OSError) as exc:
-            result.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:300]}")
+            return f"{name}: {type(exc).__name__}: {str(exc)[:300]}"
+        return None
+
+    result.failed.extend(failure for failure in in_parallel(carry_out, list(steps), workers) if failure)
+
+
+def in_parallel(function: Callable, items: list, workers: int) -> list:
+    """`function` on each item, `workers` at a time (each mostly waits on a service), results in order."""
+    if workers <= 1 or len(items) <= 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(function, items))
 
 
 def _create(ckan, dataset: DesiredDataset) -> None:
+    """A new dataset and its files in four calls however many files it has: the package with
+    its resources described, their DataStore tables, their previews, then every file with
+    its sha256 in one package_revise (one package update for all the files, where
+    resource_create makes one per file). The sha256 comes last: until it is there the next
+    plan uploads again, so a dataset that failed half-way is completed by the next run."""
     payload = {**dataset.fields, "name": dataset.name, "tags": [{"name": t} for t in dataset.tags]}
     try:
-        ckan.action.package_create(**payload)
+        created = ckan.action.package_create(**payload, resources=[_described(r) for r in dataset.resources])
     except ValidationError as exc:
         # The name is taken: the package exists (another run created it). Update it.
         if "name" not in (exc.error_dict or {}):
             raise
         ckan.action.package_patch(id=dataset.name, state="active", **_patchable(payload))
+        for resource in dataset.resources:
+            _upload(ckan, dataset.name, resource, exists=False)
+        return
+    previewed = [r for r in dataset.resources if r.previewed()]
+    for resource in previewed:
+        _fill_datastore(ckan, resource.id, resource.table())
+    if previewed:
+        ckan.action.package_create_default_resource_views(package=created, create_datastore_views=True)
+    revision: dict = {}
+    for resource in dataset.resources:
+        data = resource.content()
+        prefix = f"update__resources__{resource.id}__"
+        # package_revise reads each value as JSON when it parses: a digest of digits and one
+        # "e" would become a number, so it travels as a JSON string.
+        revision |= {prefix + "upload": _named(data, resource.filename), prefix + "hash": json.dumps(resource.sha256),
+                     prefix + "size": len(data)}
+    if revision:
+        ckan.action.package_revise(match__id=created["id"], **revision)
+
+
+def _described(resource: DesiredResource) -> dict:
+    """A resource as package_create takes it, before its file (so without its sha256). A
+    previewed one says it has its DataStore table already: datastore_create then fills it
+    without updating the package to say so (it patches the flag only when it is unset)."""
+    described = {"id": resource.id, **_labels(resource), "mimetype": resource.mimetype,
+                 "hash_algorithm": HASH_ALGORITHM}
+    if resource.previewed():
+        described["datastore_active"] = True
+    return described
+
+
+def _named(data: bytes, filename: str) -> io.BytesIO:
+    upload = io.BytesIO(data)
+    upload.name = filename  # the download's name in CKAN
+    return upload
 
 
 def _upload(ckan, dataset_name: str, resource: DesiredResource, exists: bool) -> None:
-    upload = io.BytesIO(resource.data)
-    upload.name = resource.filename
+    data = resource.content()
     fields = {
         "id": resource.id, "name": resource.name, "format": resource.format,
-        "description": resource.description, "hash": resource.sha256,
-        "hash_algorithm": "http://spdx.org/rdf/terms#checksumAlgorithm_sha256",
-        "mimetype": resource.mimetype, "size": len(resource.data),
+        "description": resource.description, "hash": resource.sha256, "hash_algorithm": HASH_ALGORITHM,
+        "mimetype": resource.mimetype, "size": len(data),
     }
+    upload = _named(data, resource.filename)
     if exists:
-        ckan.action.resource_patch(upload=upload, **fields)
+        held = ckan.action.resource_patch(upload=upload, **fields)
     else:
-        ckan.action.resource_create(package_id=dataset_name, upload=upload, **fields)
-    if resource.table is not None and resource.table.height <= DATASTORE_MAX_ROWS:
-        push_to_datastore(ckan, resource.id, resource.table)
+        held = ckan.action.resource_create(package_id=dataset_name, upload=upload, **fields)
+    if resource.previewed():
+        push_to_datastore(ckan, held, resource.table(), replace=exists)
 
 
-def push_to_datastore(ckan, resource_id: str, table: pl.DataFrame) -> None:
-    """Replace the resource's DataStore table: previews and the Data API read it."""
+def push_to_datastore(ckan, resource: dict, table: pl.DataFrame, replace: bool = True) -> None:
+    """Fill the resource's DataStore table: previews and the Data API read it. `replace`:
+    drop the table it may hold first (a resource created just now has none)."""
+    if replace:
+        try:
+            ckan.action.datastore_delete(resource_id=resource["id"], force=True)
+        except NotFound:
+            pass
+    _fill_datastore(ckan, resource["id"], table)
+    # Default views are made when the resource is created, before its DataStore table
+    # exists; ask again now so the preview appears (existing views are kept, not doubled).
+    # The resource as the upload answered it, now with its table: no resource_show.
+    ckan.action.resource_create_default_resource_views(
+        resource={**resource, "datastore_active": True}, create_datastore_views=True)
+
+
+def _fill_datastore(ckan, resource_id: str, table: pl.DataFrame) -> None:
     fields = [{"id": name, "type": _datastore_type(dtype)} for name, dtype in table.schema.items()]
     # Dates travel as ISO text; the DataStore casts them to its column types.
     rows = table.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
-    try:
-        ckan.action.datastore_delete(resource_id=resource_id, force=True)
-    except NotFound:
-        pass
     ckan.action.datastore_create(resource_id=resource_id, force=True, fields=fields,
                                  records=rows.head(DATASTORE_CHUNK).to_dicts())
     for offset in range(DATASTORE_CHUNK, rows.height, DATASTORE_CHUNK):
         ckan.action.datastore_upsert(resource_id=resource_id, force=True, method="insert",
                                      records=rows.slice(offset, DATASTORE_CHUNK).to_dicts())
-    # Default views are made when the resource is created, before its DataStore table
-    # exists; ask again now so the preview appears (existing views are kept, not doubled).
-    ckan.action.resource_create_default_resource_views(
-        resource=ckan.action.resource_show(id=resource_id), create_datastore_views=True)
 
 
 def _datastore_type(dtype: pl.DataType) -> str:
@@ -228,15 +303,70 @@ def _patchable(payload: dict) -> dict:
     return {k: v for k, v in payload.items() if k != "name"}
 
 
-def published_packages(ckan, names: Iterable[str]) -> dict[str, dict]:
+def published_packages(ckan, names: Iterable[str], workers: int = 1) -> dict[str, dict]:
     """package_show for each name the hub manages (missing ones are simply absent)."""
-    found = {}
-    for name in names:
+    def show(name: str) -> dict | None:
         try:
-            found[name] = ckan.action.package_show(id=name)
+            return ckan.action.package_show(id=name)
         except NotFound:
-            continue
+            return None
+
+    names = list(dict.fromkeys(names))
+    return {name: found for name, found in zip(names, in_parallel(show, names, workers), strict=True) if found}
+
+
+def indexed_packages(ckan, names: Iterable[str]) -> dict[str, dict]:
+    """What CKAN's search index holds under these names, SEARCH_BATCH names a call: each
+    package as package_show gave it when it was indexed. Archived ones are not there, and
+    the index follows writes only within Solr's soft commit (a second, solrconfig.xml)."""
+    names = list(dict.fromkeys(names))
+    found: dict[str, dict] = {}
+    for start in range(0, len(names), SEARCH_BATCH):
+        batch = names[start:start + SEARCH_BATCH]
+        quoted = " OR ".join(f'"{name}"' for name in batch)  # names are slugs: nothing to escape
+        answer = ckan.action.package_search(fq=f"name:({quoted})", rows=len(batch), include_private=True)
+        found.update((package["name"], package) for package in answer["results"] if package["name"] in batch)
     return found
+
+
+def plan_against_catalogue(ckan, desired: list[DesiredDataset], archive: Iterable[str] = (),
+                           workers: int = 1) -> Plan:
+    """`plan` against what CKAN holds, read cheaply: the search index answers for most
+    datasets in one call, and what it lacks is read with package_show. The index may lag a
+    second behind CKAN's writes, so nothing is written on its word alone: the datasets the
+    plan would write to that it answered for are read again with package_show first."""
+    archive = list(archive)
+    names = [dataset.name for dataset in desired] + archive
+    indexed = indexed_packages(ckan, names)
+    held = indexed | published_packages(ckan, [name for name in names if name not in indexed], workers)
+    todo = plan(desired, held, archive)
+    doubtful = sorted(_written(todo) & set(indexed))
+    if not doubtful:
+        return todo
+    held = {name: package for name, package in held.items() if name not in doubtful}
+    return plan(desired, held | published_packages(ckan, doubtful, workers), archive)
+
+
+def _written(todo: Plan) -> set[str]:
+    return ({dataset.name for dataset in todo.create + todo.update} | {name for name, _, _ in todo.upload}
+            | {name for name, _ in todo.relabel + todo.remove} | set(todo.archive))
+
+
+def ensure_organizations(ckan, wanted: list[tuple[str, str, str, dict[str, str]]], workers: int = 1) -> list[str]:
+    """ensure_organization for each (name, title, description, extras); the names created now.
+
+    One organization_list per ORGANIZATION_BATCH names finds those already as wanted, so a
+    run where none changed makes no call per organization."""
+    settled: set[str] = set()
+    for start in range(0, len(wanted), ORGANIZATION_BATCH):
+        batch = wanted[start:start + ORGANIZATION_BATCH]
+        listed = ckan.action.organization_list(organizations=[name for name, *_ in batch], all_fields=True,
+                                               limit=len(batch))
+        current = {org["name"]: (org.get("title"), org.get("description")) for org in listed}
+        settled |= {name for name, title, description, _ in batch if current.get(name) == (title, description)}
+    rest = [organization for organization in wanted if organization[0] not in settled]
+    created = in_parallel(lambda organization: ensure_organization(ckan, *organization), rest, workers)
+    return [organization[0] for organization, new in zip(rest, created, strict=True) if new]
 
 
 def ensure_organization(ckan, name: str, title: str, description: str, extras: dict[str, str]) -> bool:

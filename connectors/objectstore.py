@@ -16,12 +16,14 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from minio import Minio
 from minio.error import S3Error
 
 SAFE_PART = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,127}$")
+DOWNLOAD_CHUNK = 1024 * 1024
 EXTENSIONS = {"csv", "json", "geojson", "xlsx", "ods", "parquet", "zip", "xml", "txt", "bin"}
 
 
@@ -105,6 +107,30 @@ class ObjectStore:
         finally:
             response.close()
             response.release_conn()
+
+    def put_file(self, key: str, path: Path | str, content_type: str = "application/octet-stream",
+                 metadata: dict[str, str] | None = None) -> StoredObject:
+        """Upload a file from disk: minio sends it in parts, so memory holds a few parts
+        whatever the file's size."""
+        size = os.path.getsize(path)
+        with open(path, "rb") as file:
+            result = self.client.put_object(self.bucket, key, file, size, content_type=content_type,
+                                            metadata=metadata)
+        return StoredObject(key=key, size=size, etag=result.etag)
+
+    def get_file(self, key: str, path: Path | str) -> int:
+        """Download an object to a file, chunk by chunk; its size in bytes."""
+        response = self.client.get_object(self.bucket, key)
+        size = 0
+        try:
+            with open(path, "wb") as file:
+                for chunk in response.stream(DOWNLOAD_CHUNK):
+                    file.write(chunk)
+                    size += len(chunk)
+        finally:
+            response.close()
+            response.release_conn()
+        return size
 
     def put_json(self, key: str, value: Any) -> None:
         data = json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, default=str).encode()
@@ -210,3 +236,14 @@ class MemoryObjectStore(ObjectStore):
 
     def metadata(self, key: str) -> dict[str, str]:
         return dict(self._objects[key][4])
+
+    def put_file(self, key: str, path: Path | str, content_type: str = "application/octet-stream",
+                 metadata: dict[str, str] | None = None) -> StoredObject:
+        with open(path, "rb") as file:
+            return self.put_bytes(key, file.read(), content_type, metadata)
+
+    def get_file(self, key: str, path: Path | str) -> int:
+        data = self.get_bytes(key)
+        with open(path, "wb") as file:
+            file.write(data)
+        return len(data)

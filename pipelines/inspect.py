@@ -14,8 +14,8 @@ from pathlib import Path
 
 from catalog.privacy import screen
 from catalog.validation import SchemaError, validate
-from connectors.http import FetchError, FetchPolicy, fetch
 from connectors.tabular import read_table
+from connectors.tabular.table import write_parquet
 from pipelines.schemas import load_declared_schema
 
 FIRST_ERRORS = 20
@@ -23,10 +23,14 @@ FIRST_ERRORS = 20
 
 def _load(source: str) -> tuple[bytes, str]:
     if source.startswith(("http://", "https://")):
+        # Imported for URLs only: the safe fetcher pulls urllib3 in, and most files a
+        # committee inspects are local.
+        from connectors.http import FetchPolicy, fetch
+
         fetched = fetch(source, FetchPolicy())
         return fetched.body, source.rsplit("/", 1)[-1] or source
     if "://" in source:
-        raise FetchError(f"{source}: only local paths and http(s) URLs are read")
+        raise ValueError(f"{source}: only local paths and http(s) URLs are read")
     path = Path(source)
     return path.read_bytes(), path.name
 
@@ -36,7 +40,9 @@ def inspect_command(source: str, *, schema: str | None, out: str | None, as_json
         loaded = load_declared_schema(schema, Path.cwd(), confined=False) if schema else None
         data, name = _load(source)
         table = read_table(data, name, keep_text=loaded.text_fields if loaded else ())
-    except (OSError, ValueError, FetchError, SchemaError) as exc:  # UnreadableFile is a ValueError
+    except Exception as exc:
+        if not _unreadable(exc):
+            raise
         print(f"tdh inspect: cannot read {source}: {exc}", file=sys.stderr)
         return 2
     report = table.report
@@ -65,12 +71,19 @@ def inspect_command(source: str, *, schema: str | None, out: str | None, as_json
         for f in screen(table.frame)
     ]
     if out:
-        Path(out).write_bytes(table.to_parquet())
+        write_parquet(table.frame.lazy(), out, table.report)  # the same bytes as to_parquet(), no copy in memory
     if as_json:
         print(json.dumps(result, ensure_ascii=False, default=str))
     else:
         _print_human(result)
     return 0
+
+
+def _unreadable(error: Exception) -> bool:
+    """A file, schema or URL that cannot be read (UnreadableFile is a ValueError), not a bug."""
+    from connectors.http import FetchError  # on this error path only: see _load
+
+    return isinstance(error, (OSError, ValueError, SchemaError, FetchError))
 
 
 def _print_human(result: dict) -> None:

@@ -1,18 +1,37 @@
-"""Publishing: what the hub staged, as CKAN organizations and datasets (plan, then apply)."""
+"""Publishing: what the hub staged, as CKAN organizations and datasets (plan, then apply).
+
+Deciding reads only bookkeeping: manifests, staged reports and pooled states, which record
+the sha256 of each file; a file's bytes are read only when it must be uploaded, so a run
+with nothing new reads no staged file and writes nothing. CKAN is called for `workers`
+datasets at a time, each dataset's steps in order.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import partial
 
-from catalog.committee import Committee
-from catalog.packages import PooledFiles, StagedFile, member_dataset, pooled_dataset
-from catalog.publication import DesiredDataset, Plan, apply, ensure_organization, plan, published_packages
-from connectors.objectstore import ObjectStore
+from catalog.committee import Committee, Member
+from catalog.packages import PooledFiles, Rendering, StagedFile, member_dataset, pooled_dataset
+from catalog.publication import (
+    DesiredDataset,
+    Plan,
+    apply,
+    ensure_organizations,
+    in_parallel,
+    plan_against_catalogue,
+)
+from connectors.objectstore import ObjectStore, object_key
 from pipelines.dashboards import dashboard_slug
 from pipelines.gathering import manifest_key
 from pipelines.packs import EnabledPack
 from pipelines.pooling import pooled_key
 from pipelines.staging import staged_key
+
+# CKAN's worker budget: requests in flight at once. Two per gunicorn worker of the local
+# stack's CKAN (2): one is served while the other travels (docs/benchmarks.md).
+DEFAULT_WORKERS = 4
 
 
 @dataclass
@@ -22,39 +41,23 @@ class Publication:
     withheld: list[str] = field(default_factory=list)  # personal data without exemption
 
 
-def desired_datasets(store: ObjectStore, committee: Committee, packs: list[EnabledPack], superset_url: str):
+@dataclass
+class _MemberDatasets:
+    desired: list[DesiredDataset] = field(default_factory=list)
+    archive: list[str] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
+
+
+def desired_datasets(store: ObjectStore, committee: Committee, packs: list[EnabledPack], superset_url: str,
+                     workers: int = 1):
+    """What CKAN should hold, what to archive, what is withheld; members read `workers` at a time."""
     desired: list[DesiredDataset] = []
     archive: list[str] = []
     withheld: list[str] = []
-    for member in committee.members:
-        manifest = store.get_json(manifest_key(member.slug), default={"datasets": {}})
-        for name, entry in sorted(manifest["datasets"].items()):
-            if entry.get("status") == "archived":
-                archive.append(name)
-                continue
-            files = []
-            blocked = False
-            for resource in sorted(entry["resources"]):
-                report = store.get_json(staged_key(member.slug, name, resource, "json"))
-                if report is None:
-                    continue  # not tabular or not staged (its failure is reported upstream)
-                if report["decision"] != "publish":
-                    blocked = True
-                    continue
-                errors = None
-                if report.get("validation"):
-                    errors = store.get_bytes(staged_key(member.slug, name, resource, "errors.csv"))
-                files.append(StagedFile(
-                    slug=resource, report=report,
-                    csv=store.get_bytes(staged_key(member.slug, name, resource, "csv")),
-                    parquet=store.get_bytes(staged_key(member.slug, name, resource, "parquet")),
-                    errors_csv=errors,
-                ))
-            if blocked:
-                withheld.append(name)
-                continue
-            if files:
-                desired.append(member_dataset(member, name, entry, files))
+    for found in in_parallel(partial(_member_datasets, store), list(committee.members), workers):
+        desired += found.desired
+        archive += found.archive
+        withheld += found.withheld
     for pack in packs:
         state = store.get_json(pooled_key(pack.name, "state.json"))
         if state and state["rows"]:
@@ -63,33 +66,77 @@ def desired_datasets(store: ObjectStore, committee: Committee, packs: list[Enabl
                                for lead in committee.leads)
             desired.append(pooled_dataset(committee, PooledFiles(
                 pack=pack.name, title=pack.pack.title, description=pack.pack.description, tags=pack.pack.tags,
-                conforms_to=pack.schema_reference,
-                csv=store.get_bytes(pooled_key(pack.name, f"{pack.name}.csv")),
-                parquet=store.get_bytes(pooled_key(pack.name, f"{pack.name}.parquet")),
-                sources_csv=store.get_bytes(pooled_key(pack.name, "sources.csv")),
+                conforms_to=pack.schema_reference, rows=state["rows"],
+                csv=_rendering(store, pooled_key(pack.name, f"{pack.name}.csv"), state.get("csv_sha256")),
+                parquet=_rendering(store, pooled_key(pack.name, f"{pack.name}.parquet"), state["sha256"]),
+                sources_csv=_rendering(store, pooled_key(pack.name, "sources.csv"), state.get("sources_sha256")),
+                sources_rows=sum(len(info["sources"]) for info in state["members"].values()),
                 members=tuple(m for m, info in state["members"].items() if info["rows"]),
                 dashboards=dashboards,
             )))
     return desired, archive, withheld
 
 
+def _member_datasets(store: ObjectStore, member: Member) -> _MemberDatasets:
+    found = _MemberDatasets()
+    manifest = store.get_json(manifest_key(member.slug), default={"datasets": {}})
+    # One listing says which resources were staged, rather than a lookup per resource.
+    staged = {obj.key for obj in store.list(object_key("staged", member.slug) + "/")}
+    for name, entry in sorted(manifest["datasets"].items()):
+        if entry.get("status") == "archived":
+            found.archive.append(name)
+            continue
+        files = []
+        blocked = False
+        for resource in sorted(entry["resources"]):
+            report_key = staged_key(member.slug, name, resource, "json")
+            if report_key not in staged:
+                continue  # not tabular or not staged (its failure is reported upstream)
+            report = json.loads(store.get_bytes(report_key))
+            if report["decision"] != "publish":
+                blocked = True
+                continue
+            files.append(_staged_file(store, member.slug, name, resource, report))
+        if blocked:
+            found.withheld.append(name)
+            continue
+        if files:
+            found.desired.append(member_dataset(member, name, entry, files))
+    return found
+
+
+def _staged_file(store: ObjectStore, member: str, dataset: str, resource: str, report: dict) -> StagedFile:
+    digests = report.get("written_sha256", {})
+
+    def rendering(suffix: str) -> Rendering:
+        key = staged_key(member, dataset, resource, suffix)
+        return _rendering(store, key, digests.get(key))
+
+    return StagedFile(slug=resource, report=report, csv=rendering("csv"), parquet=rendering("parquet"),
+                      errors_csv=rendering("errors.csv") if report.get("validation") else None)
+
+
+def _rendering(store: ObjectStore, key: str, sha256: str | None) -> Rendering:
+    """A stored file known by the sha256 its writer recorded, read only to be uploaded.
+    Files written before writers recorded digests are read now to compute theirs."""
+    if sha256 is None:
+        return Rendering.of(store.get_bytes(key))
+    return Rendering(sha256, partial(store.get_bytes, key))
+
+
 def publish(store: ObjectStore, committee: Committee, ckan, packs: list[EnabledPack],
-            superset_url: str = "") -> Publication:
+            superset_url: str = "", workers: int = DEFAULT_WORKERS) -> Publication:
     result = Publication()
-    if ensure_organization(ckan, committee.slug, committee.name, committee.description,
-                           {"kind": "committee"}):
-        result.organizations_created.append(committee.slug)
+    organizations = [(committee.slug, committee.name, committee.description, {"kind": "committee"})]
     for member in committee.members:
         extras = {"siren": member.siren, "kind": member.kind, **({"insee": member.insee} if member.insee else {})}
-        if ensure_organization(ckan, member.slug, member.name,
-                               f"{member.name}, membre du {committee.name}.", extras):
-            result.organizations_created.append(member.slug)
-    desired, archive, withheld = desired_datasets(store, committee, packs, superset_url)
+        organizations.append((member.slug, member.name, f"{member.name}, membre du {committee.name}.", extras))
+    result.organizations_created = ensure_organizations(ckan, organizations, workers)
+    desired, archive, withheld = desired_datasets(store, committee, packs, superset_url, workers)
     # Withheld datasets that were public before are archived too: personal data found
     # later must not stay online.
-    published = published_packages(ckan, [d.name for d in desired] + archive + withheld)
-    todo: Plan = plan(desired, published, archive=[*archive, *withheld])
-    apply(todo, ckan)
+    todo: Plan = plan_against_catalogue(ckan, desired, archive=[*archive, *withheld], workers=workers)
+    apply(todo, ckan, workers)
     result.plan = todo.summary()
     result.withheld = withheld
     return result

@@ -10,9 +10,12 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalog.validation import SchemaError, TableSchema, load_schema
-from connectors.http import FetchPolicy, fetch
+
+if TYPE_CHECKING:
+    from connectors.http import FetchPolicy
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -20,6 +23,10 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 def load_declared_schema(reference: str, base: Path = PROJECT_DIR, confined: bool = True) -> TableSchema:
     """`confined`: a committee file may only name schemas inside the project (no `..`)."""
     if reference.startswith(("http://", "https://")):
+        # Imported here, as below: the safe fetcher pulls urllib3 in, which `tdh inspect` on
+        # a local file with a local schema never needs.
+        from connectors.http import FetchPolicy, fetch
+
         return load_schema(json.loads(fetch(reference, FetchPolicy(), expected_format="json").body))
     path = (base / reference).resolve()
     if confined and not path.is_relative_to(base.resolve()):
@@ -37,6 +44,8 @@ def cached_remote_schema(url: str, version: str, cache_dir: Path | None = None,
     cached = cache_dir / "schemas" / (hashlib.sha256(f"{url}@{version}".encode()).hexdigest()[:32] + ".json")
     if cached.is_file():
         return load_schema(json.loads(cached.read_text(encoding="utf-8")))
+    from connectors.http import FetchPolicy, fetch
+
     descriptor = json.loads(fetch(url, policy or FetchPolicy(), expected_format="json").body)
     found = str(descriptor.get("version")) if isinstance(descriptor, dict) else None
     if found != version:

@@ -6,6 +6,11 @@ validate against the declared TableSchema, screen for personal data, and write
 `staged/<member>/<dataset>/<resource>.{parquet,csv,json}` (+ `.errors.csv` with the
 per-row diagnostics). The `.json` report carries the source sha256: a resource whose raw
 bytes did not change is not staged again.
+
+A CSV larger than the memory budget takes the streaming path: downloaded to a temporary
+file, normalised from disk to Parquet, then validated, screened and rendered as CSV from
+that file in batches of rows, and uploaded from disk. Its report and files are those the
+in-memory path would make.
 """
 
 from __future__ import annotations
@@ -13,19 +18,40 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 
 import polars as pl
 
-from catalog.privacy import pseudonymise, screen
-from catalog.validation import SchemaError, TableSchema, validate
+from catalog.privacy import Finding, pseudonymise, screen, screen_batches
+from catalog.validation import SchemaError, TableSchema, validate, validate_batches
+from connectors.digesting import DigestingStore
 from connectors.http import FetchError
 from connectors.objectstore import ObjectStore, object_key
-from connectors.tabular import UnreadableFile, read_table, safe_csv
+from connectors.tabular import (
+    DEFAULT_MEMORY_BUDGET,
+    UnreadableFile,
+    detect_format,
+    normalise_csv_file,
+    read_table,
+    safe_csv,
+)
+from connectors.tabular.table import write_parquet
 from pipelines.gathering import Failure, manifest_key
 from pipelines.schemas import load_declared_schema
 
 TABULAR_FORMATS = {"CSV", "TXT", "XLSX", "XLS", "ODS", "JSON", "GEOJSON", "PARQUET"}
+# A raw object larger than this is staged from disk, as the tabular reader streams a file
+# of that size; tests lower it to stream small files.
+MEMORY_BUDGET = DEFAULT_MEMORY_BUDGET
+# A streamed table is read back in batches of about 1/BATCH_SHARE of the budget each:
+# validation parses every field of a batch into four columns, screening counts its values.
+BATCH_SHARE = 16
+SAMPLE_ROWS = 1000  # rows weighed to size the batches
+HEAD_BYTES = 64 * 1024  # enough to tell a CSV from the other formats
 
 
 @dataclass
@@ -73,8 +99,11 @@ def stage_member(store: ObjectStore, member: str, pseudonymisation_key: bytes,
                 _tally(result, dataset, previous)
                 continue
             try:
-                report = _stage_resource(store, landing, override, schema, pseudonymisation_key)
+                written = DigestingStore(store)
+                report = _stage_resource(written, landing, override, schema, pseudonymisation_key)
                 report["decisions"] = decisions
+                # Each rendering's sha256 by key: publication compares it with CKAN's, unread.
+                report["written_sha256"] = written.sha256
             except (UnreadableFile, SchemaError, FetchError, ValueError, OSError) as exc:
                 result.failures.append(
                     Failure("resource", f"{dataset}/{landing.get('name', resource)}", str(exc),
@@ -103,15 +132,40 @@ def _schema_of(override: dict, pack_schemas: dict[str, TableSchema]) -> TableSch
 
 def _stage_resource(store: ObjectStore, landing: dict, override: dict, schema: TableSchema | None,
                     key: bytes) -> dict:
+    if landing["size"] <= MEMORY_BUDGET:
+        return _stage_in_memory(store, landing, override, schema, key, store.get_bytes(landing["key"]))
+    with tempfile.TemporaryDirectory(prefix="tdh-staging-") as work:
+        raw = Path(work) / "raw"
+        store.get_file(landing["key"], raw)
+        if not _streamable(raw, landing.get("name") or landing["key"]):
+            # Spreadsheets, JSON and Parquet are read in memory whatever their size, as by
+            # connectors.tabular.normalise_file: files that large are not published as such.
+            return _stage_in_memory(store, landing, override, schema, key, raw.read_bytes())
+        return _stage_streamed(store, landing, override, schema, key, raw)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The committee's decisions on a file's columns, those of them the file has."""
+
+    dropped: list[str]
+    hashed: list[str]  # pseudonymised
+
+    @classmethod
+    def decided(cls, columns: list[str], override: dict) -> _Columns:
+        dropped = [c for c in override.get("drop_columns", ()) if c in columns]
+        return cls(dropped, [c for c in override.get("pseudonymise_columns", ()) if c in columns])
+
+
+def _stage_in_memory(store: ObjectStore, landing: dict, override: dict, schema: TableSchema | None,
+                     key: bytes, data: bytes) -> dict:
     member, dataset, resource = landing["member"], landing["dataset"], landing["resource"]
-    table = read_table(store.get_bytes(landing["key"]), landing.get("name") or landing["key"],
+    table = read_table(data, landing.get("name") or landing["key"],
                        declared_format=landing["format"], keep_text=schema.text_fields if schema else ())
-    frame = table.frame
-    dropped = [c for c in override.get("drop_columns", ()) if c in frame.columns]
-    frame = frame.drop(dropped)
-    hashed = [c for c in override.get("pseudonymise_columns", ()) if c in frame.columns]
-    if hashed:
-        frame = pseudonymise(frame, hashed, key)
+    columns = _Columns.decided(table.frame.columns, override)
+    frame = table.frame.drop(columns.dropped)
+    if columns.hashed:
+        frame = pseudonymise(frame, columns.hashed, key)
     table.frame = frame
 
     validation = None
@@ -121,28 +175,124 @@ def _stage_resource(store: ObjectStore, landing: dict, override: dict, schema: T
         # The diagnostics quote the producer's cells: published, so neutralised like the data.
         store.put_bytes(staged_key(member, dataset, resource, "errors.csv"), safe_csv(outcome.errors), "text/csv")
 
-    findings = screen(frame, ignore_columns=hashed)
-    exemption = override.get("personal_data_exemption")
-    decision = "publish" if not findings or exemption else "blocked"
-
+    findings = screen(frame, ignore_columns=columns.hashed)
     store.put_bytes(staged_key(member, dataset, resource, "parquet"), table.to_parquet(),
                     "application/vnd.apache.parquet")
     store.put_bytes(staged_key(member, dataset, resource, "csv"), table.to_csv(), "text/csv")
+    return _report(landing, override, table.report, columns, frame.columns, frame.height, validation, findings)
+
+
+def _stage_streamed(store: ObjectStore, landing: dict, override: dict, schema: TableSchema | None,
+                    key: bytes, raw: Path) -> dict:
+    """`_stage_in_memory` for a CSV larger than the memory budget: normalised from disk to
+    Parquet, then each step reads that file back in batches of rows, and the files are
+    uploaded from disk. The same report and files as the in-memory path."""
+    member, dataset, resource = landing["member"], landing["dataset"], landing["resource"]
+    work = raw.parent
+    normalised, staged, rendering = work / "normalised.parquet", work / "staged.parquet", work / "staged.csv"
+    report = normalise_csv_file(raw, normalised, filename=landing.get("name") or landing["key"],
+                                keep_text=schema.text_fields if schema else ())
+    report["declared_format"] = landing["format"]  # as read_table records it
+    raw.unlink()  # the temporary files of a large file take several times its size on disk
+    columns = _Columns.decided(pl.scan_parquet(normalised).collect_schema().names(), override)
+    write_parquet(_decide(pl.scan_parquet(normalised), columns, key), staged, report)
+    normalised.unlink()
+    table = pl.scan_parquet(staged)
+    rows, batch_rows = table.select(pl.len()).collect().item(), _batch_rows(table)
+
+    validation = None
+    if schema is not None:
+        validation = _validate_to_file(table, schema, batch_rows, work / "errors.csv")
+        store.put_file(staged_key(member, dataset, resource, "errors.csv"), work / "errors.csv", "text/csv")
+
+    findings = screen_batches(_batches(table, rows, batch_rows), ignore_columns=columns.hashed)
+    _write_csv(_batches(table, rows, batch_rows), rendering)
+    store.put_file(staged_key(member, dataset, resource, "parquet"), staged, "application/vnd.apache.parquet")
+    store.put_file(staged_key(member, dataset, resource, "csv"), rendering, "text/csv")
+    names = table.collect_schema().names()
+    return _report(landing, override, report, columns, names, rows, validation, findings)
+
+
+def _streamable(path: Path, filename: str) -> bool:
+    with path.open("rb") as file:
+        head = file.read(HEAD_BYTES)
+    try:
+        return detect_format(head, filename) == "csv"
+    except UnreadableFile:  # a ZIP container's head alone does not say what it holds
+        return False
+
+
+def _decide(frame: pl.LazyFrame, columns: _Columns, key: bytes) -> pl.LazyFrame:
+    """The committee's column decisions on a table scanned from disk."""
+    frame = frame.drop(columns.dropped)
+    if not columns.hashed:
+        return frame
+    # A refused key is refused here, with its own error, rather than from inside polars' run.
+    pseudonymise(frame.head(0).collect(), columns.hashed, key)
+    return frame.with_columns(
+        pl.col(column).map_batches(partial(_pseudonyms, key=key), return_dtype=pl.String, is_elementwise=True)
+        for column in columns.hashed
+    )
+
+
+def _pseudonyms(values: pl.Series, key: bytes) -> pl.Series:
+    return pseudonymise(values.to_frame(), [values.name], key).to_series()
+
+
+def _batch_rows(table: pl.LazyFrame) -> int:
+    """Rows of a batch: about 1/BATCH_SHARE of the budget, as the table's first rows weigh."""
+    sample = table.head(SAMPLE_ROWS).collect()
+    row_bytes = max(1, sample.estimated_size() // max(1, sample.height))
+    return max(1, MEMORY_BUDGET // (BATCH_SHARE * row_bytes))
+
+
+def _batches(table: pl.LazyFrame, rows: int, batch_rows: int) -> Iterator[pl.DataFrame]:
+    # At least one batch, empty for an empty table, so that its CSV still has its header.
+    for start in range(0, max(rows, 1), batch_rows):
+        yield table.slice(start, batch_rows).collect()
+
+
+def _write_csv(frames: Iterable[pl.DataFrame], path: Path) -> None:
+    """The CSV `safe_csv` makes of the whole table, written batch by batch."""
+    with path.open("wb") as file:
+        for number, frame in enumerate(frames):
+            data = safe_csv(frame)
+            # Column names are snake_case: the header is the first line, whatever the cells hold.
+            file.write(data if number == 0 else data.split(b"\n", 1)[1])
+
+
+def _validate_to_file(table: pl.LazyFrame, schema: TableSchema, batch_rows: int, path: Path) -> dict:
+    """Validate batch by batch, writing the diagnostics as they come; the summary."""
+    parts = validate_batches(table, schema, batch_rows=batch_rows)
+    first = next(parts)  # the header's errors, then one part per batch
+    errors = first.error_count
+    with path.open("wb") as file:
+        file.write(safe_csv(first.errors))
+        for part in parts:
+            errors += part.error_count
+            if part.error_count:
+                file.write(safe_csv(part.errors).split(b"\n", 1)[1])
+    return {**first.summary(), "valid": errors == 0, "errors": errors}
+
+
+def _report(landing: dict, override: dict, normalisation: dict, columns: _Columns, staged_columns: list[str],
+            rows: int, validation: dict | None, findings: list[Finding]) -> dict:
+    exemption = override.get("personal_data_exemption")
     return {
         "source_sha256": landing["sha256"],
         "source_key": landing["key"],
         "name": landing.get("name"),
-        "normalisation": table.report,
-        "rows": frame.height,
-        "columns": frame.columns,
-        "dropped_columns": dropped,
-        "pseudonymised_columns": hashed,
+        "normalisation": normalisation,
+        "rows": rows,
+        "columns": staged_columns,
+        "dropped_columns": columns.dropped,
+        "pseudonymised_columns": columns.hashed,
         "validation": validation,
         "personal_data": [
             {"column": f.column, "kind": f.kind, "count": f.count, "examples": list(f.examples)}
             for f in findings
         ],
-        "decision": decision,
+        "decision": "publish" if not findings or exemption else "blocked",
         "exemption": exemption,
     }
 

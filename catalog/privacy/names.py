@@ -111,6 +111,7 @@ STRONG_SHARE = 0.0
 WEAK_SHARE = 0.2
 NO_HINT_SHARE = 0.5
 NO_HINT_MINIMUM = 3
+EXAMPLES_KEPT = 20
 
 
 @dataclass(frozen=True)
@@ -141,9 +142,36 @@ def name_evidence(column: str, distinct: pl.DataFrame) -> NameEvidence | None:
     `distinct` has one row per distinct non-null value: `value` (text) and
     `cells` (how many cells hold it).
     """
-    strength = hint_strength(column)
-    total = int(distinct["cells"].sum()) if distinct.height else 0
-    # Cheap filters first: a name has no digit, no '@', and is short.
+    return weigh_names(column, name_tally(column, distinct))
+
+
+@dataclass(frozen=True)
+class NameTally:
+    """What some rows of a column show. The shares are weighed on the whole column, so a
+    table read in batches adds its batches' tallies (`+`) before `weigh_names`."""
+
+    count: int  # cells that look like a person's name
+    total: int  # cells with a value
+    examples: tuple[str, ...]  # the first such values, sorted, at most EXAMPLES_KEPT
+
+    def __add__(self, other: NameTally) -> NameTally:
+        examples = tuple(sorted(set(self.examples) | set(other.examples))[:EXAMPLES_KEPT])
+        return NameTally(self.count + other.count, self.total + other.total, examples)
+
+
+def could_be_name(value: pl.Expr) -> pl.Expr:
+    """The cheap first test of a name: no digit, no '@', short."""
+    return ~value.str.contains(r"[0-9@_/]") & (value.str.len_chars() <= 80)
+
+
+def name_tally(column: str, distinct: pl.DataFrame, total: int | None = None) -> NameTally:
+    """The cells of `distinct` (as for `name_evidence`) that look like a person's name.
+
+    `total`: the column's cells with a value, when `distinct` holds only the values that
+    pass `could_be_name` (the shares are of the whole column).
+    """
+    if total is None:
+        total = int(distinct["cells"].sum()) if distinct.height else 0
     plain = (
         pl.col("value")
         .str.to_lowercase()
@@ -155,25 +183,31 @@ def name_evidence(column: str, distinct: pl.DataFrame) -> NameEvidence | None:
     )
     words = (
         distinct.lazy()
-        .filter(~pl.col("value").str.contains(r"[0-9@_/]") & (pl.col("value").str.len_chars() <= 80))
+        .filter(could_be_name(pl.col("value")))
         .with_columns(plain.alias("plain"))
         .filter(
             pl.col("plain").str.contains(r"^[a-z][a-z'\s\-]*$") & ~pl.col("plain").str.contains(_ORGANISATION_VALUE)
         )
     )
-    if strength == "strong":
-        share, minimum = STRONG_SHARE, 1
-    else:
+    if hint_strength(column) != "strong":
         words = words.filter(
             pl.col("plain").str.contains(_NAME_SHAPE) & pl.col("plain").str.contains(_first_name_pattern())
         )
-        share, minimum = (WEAK_SHARE, 1) if strength == "weak" else (NO_HINT_SHARE, NO_HINT_MINIMUM)
     hits = words.collect()
     count = int(hits["cells"].sum()) if hits.height else 0
-    if count < minimum or total == 0 or count / total < share:
+    return NameTally(count, total, tuple(hits.sort("value")["value"].head(EXAMPLES_KEPT).to_list()))
+
+
+def weigh_names(column: str, tally: NameTally) -> NameEvidence | None:
+    """Evidence when the tally of the whole column reaches its share, else None."""
+    strength = hint_strength(column)
+    if strength == "strong":
+        share, minimum = STRONG_SHARE, 1
+    else:
+        share, minimum = (WEAK_SHARE, 1) if strength == "weak" else (NO_HINT_SHARE, NO_HINT_MINIMUM)
+    if tally.count < minimum or tally.total == 0 or tally.count / tally.total < share:
         return None
-    examples = tuple(hits.sort("value")["value"].head(20).to_list())
-    return NameEvidence(count=count, examples=examples)
+    return NameEvidence(count=tally.count, examples=tally.examples)
 
 
 @cache

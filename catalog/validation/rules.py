@@ -32,6 +32,9 @@ class Check:
     message: pl.Expr  # evaluated on failing rows only
     value: pl.Expr  # the offending cell as text
     context: tuple[tuple[str, pl.Expr], ...] = ()  # whole-frame columns the message reads
+    # For a check comparing rows (unique, primary key): the value compared, null where
+    # nothing is. A table validated in batches finds its repeats over the whole table.
+    key: pl.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ def field_checks(field: Field, cells: Cells, *, required: bool) -> list[Check]:
                 pl.format(messages.unique(field) + "{}", pl.col(first)),
                 cells.text,
                 context=((first, pl.col(ROW).min().over(cells.value)),),
+                key=cells.value,
             )
         )
     return checks

@@ -3,7 +3,8 @@
 Two passes: the first evaluates every check as a boolean column over the
 whole frame and keeps the rows where one fails; the second builds values and
 messages on those rows only. A million-row file with a few bad rows costs
-little more than its parsing.
+little more than its parsing. `validate_batches` gives the same errors for a
+table larger than memory, read in batches of rows.
 
 Header matching follows frictionless' `fieldsMatch: "superset"` (what
 Validata does with its missing-required-header check): columns are matched
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -32,34 +35,61 @@ _POSITION = "__position"
 
 
 def validate(frame: pl.DataFrame, schema: TableSchema) -> ValidationResult:
-    columns = match_columns(schema, frame.columns)
-    issues: list[HeaderIssue] = []
-    notes: list[str] = []
-    primary_key = set(schema.primary_key)
-    for field in schema.fields:
-        if field.name in columns:
-            continue
-        if field.required or field.name in primary_key:
-            message = messages.missing_column(field, schema.name)
-            issues.append(HeaderIssue(field.name, "missing-column", message))
-        else:
-            notes.append(f"Colonne facultative {messages.quoted(field.name)} absente du fichier")
-    matched = set(columns.values())
-    for column in frame.columns:
-        if column not in matched:
-            message = messages.extra_column(column, schema.name)
-            issues.append(HeaderIssue(column, "extra-column", message))
+    plan = _plan(schema, frame.schema)
+    prepared = _prepare(frame.lazy(), plan, first_row=1).collect()
+    row_errors = _row_errors(prepared, plan.checks, plan, first_row=1)
+    return _result(schema, plan, pl.concat([_header_errors(plan.issues), row_errors], how="vertical"))
 
+
+def validate_batches(frame: pl.LazyFrame, schema: TableSchema, *, batch_rows: int) -> Iterator[ValidationResult]:
+    """`validate` for a table larger than memory (a Parquet scan), `batch_rows` rows at a time.
+
+    One result per batch, the header's errors in the first and rows numbered from the
+    table's first row: together, the errors `validate` gives on the whole table, in its
+    order. The checks comparing rows (unique, primary key) run first over the whole
+    table: what they hold in memory is a hash of each row's key and the rows whose hash
+    repeats, not the table.
+    """
+    plan = _plan(schema, frame.collect_schema())
+    across = _across_rows(frame, plan)
+    yield _result(schema, plan, _header_errors(plan.issues))
+    rows = frame.select(pl.len()).collect().item()
+    for start in range(0, rows, batch_rows):
+        first, last = start + 1, start + batch_rows
+        checks = [
+            _looked_up(check, across[index].filter(pl.col(ROW).is_between(first, last))) if index in across else check
+            for index, check in enumerate(plan.checks)
+        ]
+        prepared = _prepare(frame.slice(start, batch_rows), plan, first_row=first).collect()
+        yield _result(schema, plan, _row_errors(prepared, checks, plan, first_row=first))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What validating a table with these columns takes, before reading a row."""
+
+    issues: list[HeaderIssue]
+    notes: list[str]
+    expressions: list[pl.Expr]  # every field parsed once, as columns
+    cells: dict[str, Cells]  # field name -> the parsed columns
+    checks: list[Check]  # in the order a row's errors are listed
+    positions: dict[str, int]  # field name -> position in the schema
+
+
+def _plan(schema: TableSchema, frame_schema: pl.Schema) -> _Plan:
+    columns = match_columns(schema, list(frame_schema.names()))
+    issues, notes = _header_issues(schema, columns, list(frame_schema.names()))
     parsed = {
         name: read_cells(
             schema.get_field(name),
             column,
-            frame.schema[column],
+            frame_schema[column],
             schema.get_field(name).missing_values or schema.missing_values,
         )
         for name, column in columns.items()
     }
-    prepared, cells = _materialise(frame, parsed)
+    expressions, cells = _cell_columns(parsed)
+    primary_key = set(schema.primary_key)
     checks: list[Check] = []
     for field in schema.fields:
         if field.name in cells:
@@ -73,17 +103,40 @@ def validate(frame: pl.DataFrame, schema: TableSchema) -> ValidationResult:
             continue
         for item in outcome:
             (issues if isinstance(item, HeaderIssue) else checks).append(item)
-
     positions = {name: index for index, name in enumerate(schema.field_names)}
-    row_errors = _row_errors(prepared, checks, cells, positions)
-    errors = pl.concat([_header_errors(issues), row_errors], how="vertical")
+    return _Plan(issues, notes, expressions, cells, _with_blank_rows(checks, cells), positions)
+
+
+def _header_issues(
+    schema: TableSchema, columns: dict[str, str], frame_columns: list[str]
+) -> tuple[list[HeaderIssue], list[str]]:
+    issues: list[HeaderIssue] = []
+    notes: list[str] = []
+    primary_key = set(schema.primary_key)
+    for field in schema.fields:
+        if field.name in columns:
+            continue
+        if field.required or field.name in primary_key:
+            message = messages.missing_column(field, schema.name)
+            issues.append(HeaderIssue(field.name, "missing-column", message))
+        else:
+            notes.append(f"Colonne facultative {messages.quoted(field.name)} absente du fichier")
+    matched = set(columns.values())
+    for column in frame_columns:
+        if column not in matched:
+            message = messages.extra_column(column, schema.name)
+            issues.append(HeaderIssue(column, "extra-column", message))
+    return issues, notes
+
+
+def _result(schema: TableSchema, plan: _Plan, errors: pl.DataFrame) -> ValidationResult:
     return ValidationResult(
         schema_name=schema.name,
         schema_version=schema.version,
         valid=errors.height == 0,
         error_count=errors.height,
         errors=errors,
-        notes=tuple(notes),
+        notes=tuple(plan.notes),
     )
 
 
@@ -133,6 +186,7 @@ def _primary_key_checks(schema: TableSchema, cells: dict[str, Cells]) -> list[Ch
             pl.format(messages.primary_key(names) + "{}", pl.col(first)),
             shown,
             context=((first, pl.col(ROW).min().over(key)),),
+            key=pl.when(~all_blank).then(key),
         ),
     ]
 
@@ -150,7 +204,7 @@ def _header_errors(issues: list[HeaderIssue]) -> pl.DataFrame:
     )
 
 
-def _materialise(frame: pl.DataFrame, parsed: dict[str, Cells]) -> tuple[pl.DataFrame, dict[str, Cells]]:
+def _cell_columns(parsed: dict[str, Cells]) -> tuple[list[pl.Expr], dict[str, Cells]]:
     """Parse every field once into columns, and give the checks cells that read them.
 
     Checks share the parsed cells (a number's value serves its type, bounds and
@@ -163,34 +217,86 @@ def _materialise(frame: pl.DataFrame, parsed: dict[str, Cells]) -> tuple[pl.Data
         columns = {part: f"__{part}_{index}" for part in parts}
         expressions.extend(expr.alias(columns[part]) for part, expr in parts.items())
         cells[name] = Cells(**{part: pl.col(column) for part, column in columns.items()})
-    prepared = frame.lazy().with_row_index(ROW, offset=1).select(ROW, *expressions).collect()
-    return prepared, cells
+    return expressions, cells
 
 
-def _row_errors(
-    prepared: pl.DataFrame, checks: list[Check], cells: dict[str, Cells], positions: dict[str, int]
-) -> pl.DataFrame:
-    if not cells or prepared.height == 0:
-        return pl.DataFrame(schema=ERRORS_SCHEMA)
-    # A blank row is one error, not one per required field (as frictionless).
+def _prepare(frame: pl.LazyFrame, plan: _Plan, *, first_row: int) -> pl.LazyFrame:
+    return frame.with_row_index(ROW, offset=first_row).select(ROW, *plan.expressions)
+
+
+def _with_blank_rows(checks: list[Check], cells: dict[str, Cells]) -> list[Check]:
+    """A blank row is one error, not one per required field (as frictionless)."""
+    if not cells:
+        return checks
     blank = pl.all_horizontal(cell.missing for cell in cells.values())
-    checks = [Check(c.column, c.rule, c.failed & ~blank, c.message, c.value, c.context) for c in checks]
+    # A blank row has no key: the checks comparing keys are left as they are, so that
+    # they read the key columns only.
+    checks = [check if check.key is not None else replace(check, failed=check.failed & ~blank) for check in checks]
     checks.append(Check("", "blank-row", blank, pl.lit(messages.blank_row()), pl.lit(None, dtype=pl.String)))
+    return checks
+
+
+def _failing(prepared: pl.LazyFrame, checks: list[Check]) -> pl.LazyFrame:
+    """The rows where a check fails: their number, one mask per check, the messages' context."""
     masks = [f"__failed_{index}" for index in range(len(checks))]
     context = {name: expr for check in checks for name, expr in check.context}
-    failing = (
-        prepared.lazy()
-        .select(
+    return (
+        prepared.select(
             ROW,
             *(check.failed.fill_null(False).alias(mask) for check, mask in zip(checks, masks, strict=True)),
             *(expr.alias(name) for name, expr in context.items()),
         )
         .filter(pl.any_horizontal(masks))
-        .collect()
     )
+
+
+def _across_rows(frame: pl.LazyFrame, plan: _Plan) -> dict[int, pl.DataFrame]:
+    """For each check comparing rows (by its index), the rows of the whole table where it
+    fails, with the context its message reads.
+
+    A first streaming pass hashes each row's key (8 bytes a row in memory), a second
+    keeps the rows whose hash repeats; the check itself then runs on those rows only.
+    A key seen once cannot fail, and every row of a repeated key is among them.
+    """
+    prepared = _prepare(frame, plan, first_row=1)
+    found: dict[int, pl.DataFrame] = {}
+    for index, check in enumerate(plan.checks):
+        if check.key is None:
+            continue
+        hashes = prepared.filter(check.key.is_not_null()).select(check.key.hash().alias("h"))
+        hashes = hashes.collect(engine="streaming")["h"].sort()
+        # Sorted, a repeated hash equals the one before it (slices are views: no copy).
+        later = hashes.slice(1)
+        repeated = later.filter(later == hashes.slice(0, later.len())).unique()
+        del hashes, later
+        read = {name for expr in (check.failed, *(e for _, e in check.context)) for name in expr.meta.root_names()}
+        candidates = (
+            prepared.filter(check.key.is_not_null() & check.key.hash().is_in(repeated.implode()))
+            .select(ROW, *sorted(read - {ROW}))
+            .collect(engine="streaming")
+        )
+        failing = _failing(candidates.lazy(), [check]).collect()
+        found[index] = failing.select(ROW, *(name for name, _ in check.context))
+    return found
+
+
+def _looked_up(check: Check, failing: pl.DataFrame) -> Check:
+    """A check comparing rows, for one batch: failing on the rows the whole table's pass found."""
+    rows = failing[ROW]
+    context = tuple(
+        (name, pl.col(ROW).replace_strict(rows, failing[name], default=None)) for name, _ in check.context
+    )
+    return replace(check, failed=pl.col(ROW).is_in(rows.implode()), context=context, key=None)
+
+
+def _row_errors(prepared: pl.DataFrame, checks: list[Check], plan: _Plan, *, first_row: int) -> pl.DataFrame:
+    if not plan.cells or prepared.height == 0:
+        return pl.DataFrame(schema=ERRORS_SCHEMA)
+    masks = [f"__failed_{index}" for index in range(len(checks))]
+    failing = _failing(prepared.lazy(), checks).collect()
     if failing.height == 0:
         return pl.DataFrame(schema=ERRORS_SCHEMA)
-    rows = prepared[failing[ROW].cast(pl.Int64) - 1].drop(ROW).hstack(failing).lazy()
+    rows = prepared[failing[ROW].cast(pl.Int64) - first_row].drop(ROW).hstack(failing).lazy()
     parts = [
         rows.filter(pl.col(mask)).select(
             pl.col(ROW).cast(pl.Int64).alias("row"),
@@ -198,7 +304,7 @@ def _row_errors(
             check.value.cast(pl.String).alias("value"),
             pl.lit(check.rule).alias("rule"),
             check.message.cast(pl.String).alias("message"),
-            pl.lit(positions.get(check.column, len(positions))).alias(_POSITION),
+            pl.lit(plan.positions.get(check.column, len(plan.positions))).alias(_POSITION),
             pl.lit(order).alias(_ORDER),
         )
         for order, (check, mask) in enumerate(zip(checks, masks, strict=True))

@@ -17,8 +17,6 @@ import codecs
 import re
 from dataclasses import dataclass
 
-import charset_normalizer
-
 from connectors.tabular.errors import UnreadableFile
 
 # UTF-32 first: its little-endian BOM starts with the UTF-16 one.
@@ -79,6 +77,9 @@ def _utf16_without_bom(sample: bytes, filename: str) -> Encoding:
 
 
 def _best_guess(sample: bytes, filename: str) -> Encoding:
+    # Imported here: few files need it, and it costs every `tdh` start tens of milliseconds.
+    import charset_normalizer
+
     match = charset_normalizer.from_bytes(sample).best()
     if match is None:
         raise UnreadableFile(filename, "binary content, no text encoding fits")

@@ -12,9 +12,7 @@ import zipfile
 from collections.abc import Collection
 
 import polars as pl
-import pyarrow.parquet as pq
 
-from connectors.archives import UnsafeArchive, check_zip
 from connectors.tabular.encoding import decode, might_be_double_encoded
 from connectors.tabular.errors import UnreadableFile, first_line
 from connectors.tabular.grids import SNIFF_CHARACTERS, Grid, csv_grid, json_grid, spreadsheet_grid
@@ -95,7 +93,10 @@ def detect_format(data: bytes, filename: str) -> str:
 
 def _zip_format(data: bytes, filename: str) -> str:
     # XLSX and ODS are ZIP containers: the same size, ratio and name checks as any archive
-    # before a spreadsheet reader inflates them.
+    # before a spreadsheet reader inflates them. Imported here: the archive checks raise the
+    # safe fetcher's errors, and loading the fetcher (urllib3) would slow every CSV read.
+    from connectors.archives import UnsafeArchive, check_zip
+
     try:
         check_zip(data, filename)
     except UnsafeArchive as error:
@@ -140,6 +141,9 @@ def _from_grid(grid: Grid, format_: str, filename: str, keep_text: Collection[st
 
 def _parquet(data: bytes, filename: str) -> NormalisedTable:
     """Parquet is already typed: only the column names are normalised."""
+    # Imported here: pyarrow (and numpy) take longer to import than reading most CSVs.
+    import pyarrow.parquet as pq
+
     try:
         frame = pl.read_parquet(io.BytesIO(data))
         schema = pq.read_schema(io.BytesIO(data))

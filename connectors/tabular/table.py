@@ -6,10 +6,12 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import polars as pl
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # A spreadsheet opening the republished CSV runs a cell starting with one of these as a
 # formula (OWASP ASVS 1.2.10): such text cells get a leading apostrophe.
@@ -73,6 +75,10 @@ def write_parquet(frame: pl.LazyFrame, target: str | Path | IO[bytes], report: d
 
 
 def _schema_with_originals(schema: pl.Schema, report: dict) -> pa.Schema:
+    # Imported here: pyarrow (and numpy) take longer to import than reading most CSVs, and
+    # `tdh inspect` without --out writes nothing.
+    import pyarrow as pa
+
     originals = {column["name"]: column["original"] for column in report["columns"]}
     arrow = pl.DataFrame(schema=schema).to_arrow().schema
     return pa.schema(field.with_metadata({ORIGINAL_NAME: originals.get(field.name) or field.name}) for field in arrow)

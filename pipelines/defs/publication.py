@@ -25,7 +25,7 @@ def catalog_asset(packs: list[EnabledPack]) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         """Every publishable dataset in CKAN, each member in its organization, pooled ones in the committee's."""
         result = publish(object_store.store(), committee.load(), catalogue.client(),
-                         list(committee.packs().values()), superset.url)
+                         list(committee.packs().values()), superset.url, workers=catalogue.workers)
         for name in result.withheld:
             context.log.warning(f"{name}: withheld, personal data without exemption")
         plan = result.plan

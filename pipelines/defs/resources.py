@@ -13,6 +13,7 @@ from ckanapi import RemoteCKAN
 from catalog.committee import Committee, load_committee
 from connectors.objectstore import ObjectStore
 from pipelines.packs import EnabledPack, enabled_packs
+from pipelines.publishing import DEFAULT_WORKERS
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -48,6 +49,9 @@ class CatalogueResource(dg.ConfigurableResource):
 
     url: str
     token: str
+    # Requests the hub keeps in flight (datasets published at once): about two per CKAN
+    # gunicorn worker (pipelines.publishing.DEFAULT_WORKERS).
+    workers: int = DEFAULT_WORKERS
 
     def client(self) -> RemoteCKAN:
         return RemoteCKAN(self.url, apikey=self.token, user_agent="territorial-data-hub/0.1")

@@ -1,4 +1,5 @@
 import hashlib
+import time
 
 import requests
 
@@ -29,13 +30,15 @@ def test_publish_search_download_and_converge(ckan, unique):
                 "license_id": "etalab-2.0", "private": False},
         tags=("eau",),
         resources=[DesiredResource(id=resource_id(name, "csv"), name="Volumes (CSV)", format="CSV",
-                                   filename="volumes.csv", data=data, sha256=hashlib.sha256(data).hexdigest(),
-                                   mimetype="text/csv")],
+                                   filename="volumes.csv", sha256=hashlib.sha256(data).hexdigest(),
+                                   content=lambda: data, mimetype="text/csv")],
     )
     try:
         apply(plan([dataset], published_packages(ckan, [name])), ckan)
-        found = ckan.action.package_search(q=f"title:{unique}")  # goes through Solr
-        assert [p["name"] for p in found["results"]] == [name]
+        published = time.monotonic()
+        found = _searched(ckan, f"title:{unique}")  # goes through Solr
+        assert [p["name"] for p in found] == [name]
+        assert time.monotonic() - published < 5  # Solr's soft commit: searchable within about a second
         resource = ckan.action.package_show(id=name)["resources"][0]
         assert resource["id"] == resource_id(name, "csv")
         download = requests.get(resource["url"], headers={"Authorization": stack_setting("HUB_CKAN_TOKEN")}, timeout=10)
@@ -49,3 +52,12 @@ def test_publish_search_download_and_converge(ckan, unique):
     finally:
         ckan.action.dataset_purge(id=name)
         ckan.action.organization_purge(id=org)
+
+
+def _searched(ckan, query: str, patience: float = 10.0) -> list[dict]:
+    """The catalogue indexes without committing (ckan.search.solr_commit = false): what it
+    indexed is searchable after Solr's next soft commit, within about a second."""
+    deadline = time.monotonic() + patience
+    while not (found := ckan.action.package_search(q=query)["results"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found

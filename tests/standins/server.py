@@ -63,7 +63,7 @@ class StandIn:
 
     def start(self, port: int = 0) -> StandIn:
         handler = type("Handler", (_Handler,), {"app": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server = _Server(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         host, bound_port = self._server.server_address[:2]
         self._url = f"http://{host}:{bound_port}"
@@ -85,6 +85,12 @@ class StandIn:
     def _record(self, request: Request) -> None:
         with self._lock:
             self.requests.append(request)
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a pool of 8 fetchers opening connections
+    # at once overflows it, and each dropped SYN costs the client a 1 s retransmission.
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -11,8 +11,8 @@ def _resource(name: str, data: bytes) -> DesiredResource:
         name=name,
         format="CSV",
         filename=f"{name}.csv",
-        data=data,
         sha256=hashlib.sha256(data).hexdigest(),
+        content=lambda: data,
     )
 
 
@@ -82,7 +82,7 @@ def test_validation_summary_travels_into_the_resource_description():
     import polars as pl
 
     from catalog.committee import load_committee
-    from catalog.packages import StagedFile, member_dataset
+    from catalog.packages import Rendering, StagedFile, member_dataset
 
     committee = load_committee(Path(__file__).resolve().parents[2] / "demo" / "committee.yaml")
     frame = pl.DataFrame({"id": ["1"], "nb_places": [10]})
@@ -90,8 +90,9 @@ def test_validation_summary_travels_into_the_resource_description():
     frame.write_parquet(parquet)
     report = {"name": "parkings.csv", "validation": {"schema": "stationnement", "version": "0.1.5",
                                                      "valid": False, "errors": 3}}
-    staged = StagedFile(slug="r1", report=report, csv=b"id,nb_places\n1,10\n", parquet=parquet.getvalue(),
-                        errors_csv=b"row,column,value,rule,message\n")
+    staged = StagedFile(slug="r1", report=report, csv=Rendering.of(b"id,nb_places\n1,10\n"),
+                        parquet=Rendering.of(parquet.getvalue()),
+                        errors_csv=Rendering.of(b"row,column,value,rule,message\n"))
     dataset = member_dataset(committee.member("carnac"), "carnac-parkings",
                              {"remote": {"title": "Parkings", "remote_id": "p"}}, [staged])
     csv = next(r for r in dataset.resources if r.format == "CSV" and "rapport" not in r.name)

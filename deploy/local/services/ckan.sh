@@ -45,13 +45,17 @@ ckan_install_venv() {
   log "CKAN venv ready in $((SECONDS - t0)) s"
 }
 
-# ckan_instance NAME: set the CK_* variables describing one instance. The member portal is
-# a demo of a member's site read by the hub's gatherer: one gunicorn worker is enough.
+# ckan_instance NAME: set the CK_* variables describing one instance. The hub's catalogue:
+# 2 gunicorn workers, one per core (4 published no faster and took 15 % more processor time,
+# docs/benchmarks.md); it leaves commits to Solr's autoSoftCommit (solrconfig.xml), so what
+# it indexes is searchable within a second. The member portal is a demo of a member's site
+# read by the hub's gatherer: one worker is enough, and it commits each write (tests list
+# what they just created).
 ckan_instance() {
   CK_NAME=$1
   case $1 in
-    ckan)        CK_PORT=$CKAN_PORT;        CK_REDIS_DB=0; CK_HUB=HUB_CKAN;        CK_WORKERS=2 ;;
-    ckan_member) CK_PORT=$MEMBER_CKAN_PORT; CK_REDIS_DB=1; CK_HUB=HUB_MEMBER_CKAN; CK_WORKERS=1 ;;
+    ckan)        CK_PORT=$CKAN_PORT;        CK_REDIS_DB=0; CK_HUB=HUB_CKAN;        CK_WORKERS=2; CK_SOLR_COMMIT=false ;;
+    ckan_member) CK_PORT=$MEMBER_CKAN_PORT; CK_REDIS_DB=1; CK_HUB=HUB_MEMBER_CKAN; CK_WORKERS=1; CK_SOLR_COMMIT=true ;;
     *) die "unknown CKAN instance: $1" ;;
   esac
   CK_URL="http://127.0.0.1:$CK_PORT"
@@ -118,6 +122,7 @@ ckan.datastore.write_url = postgresql://$CK_ROLE:$dbpw@$pg/$CK_DS_DB
 ckan.datastore.read_url = postgresql://$CK_DS_RO_ROLE:$ropw@$pg/$CK_DS_DB
 ckan.redis.url = redis://127.0.0.1:$REDIS_PORT/$CK_REDIS_DB
 solr_url = $CK_SOLR_URL
+ckan.search.solr_commit = $CK_SOLR_COMMIT
 ckan.storage_path = $CK_DIR/storage
 licenses_group_url = file://$CKAN_CONF_DIR/licenses.json
 SECRET_KEY = $secret_key

@@ -79,8 +79,20 @@ solr_sync_home() {
     fi
   done
   if [ "$SOLR_CHANGED" = 1 ] && [ $running = 1 ]; then
-    log "solr: configuration changed; it applies after a restart (stack.sh down, then up)"
+    solr_reload_cores
   fi
+}
+
+# solr_reload_cores: a running Solr re-reads each core's conf/ (solrconfig.xml, schema.xml)
+# on a CoreAdmin RELOAD; the index is kept and searches go on meanwhile.
+solr_reload_cores() {
+  local core
+  for core in "${SOLR_CORES[@]}"; do
+    solr_core_healthy "$core" || continue
+    log "solr: configuration changed; reloading core $core"
+    curl -fsS -o /dev/null --max-time 120 -G "$SOLR_URL/admin/cores" --data-urlencode action=RELOAD \
+      --data-urlencode "core=$core" --data-urlencode wt=json || fail_with_log solr "$SOLR_LOG"
+  done
 }
 
 # solr_sync_file SRC DEST: copy when different; overwriting a file sets SOLR_CHANGED=1.
