@@ -111,8 +111,12 @@ class PooledFiles:
     dashboards: tuple[tuple[str, str], ...] = ()  # (lead's name, dashboard URL)
 
 
+def pooled_dataset_name(committee: Committee, pack: str) -> str:
+    return f"{committee.slug}-{pack.replace('_', '-')}"
+
+
 def pooled_dataset(committee: Committee, pooled: PooledFiles) -> DesiredDataset:
-    name = f"{committee.slug}-{pooled.pack.replace('_', '-')}"
+    name = pooled_dataset_name(committee, pooled.pack)
     names = ", ".join(committee.member(m).name for m in pooled.members)
     boards = "".join(f"\n- {lead} : {url}" for lead, url in pooled.dashboards)
     notes = f"{pooled.description}\n\nCollectivités réunies : {names}."

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from catalog.committee import Committee, Member
-from catalog.packages import PooledFiles, Rendering, StagedFile, member_dataset, pooled_dataset
+from catalog.packages import (
+    PooledFiles,
+    Rendering,
+    StagedFile,
+    member_dataset,
+    pooled_dataset,
+    pooled_dataset_name,
+)
 from catalog.publication import (
     DesiredDataset,
     Plan,
@@ -58,8 +65,17 @@ def desired_datasets(store: ObjectStore, committee: Committee, packs: list[Enabl
         desired += found.desired
         archive += found.archive
         withheld += found.withheld
+    # A pack the committee no longer enables, or whose table became empty, leaves the
+    # catalogue: its pooled dataset is archived (the pooled states say which packs ran).
+    enabled = {pack.name for pack in packs}
+    for obj in store.list("pooled/"):
+        _, name, leaf = (obj.key.split("/") + ["", ""])[:3]
+        if leaf == "state.json" and name not in enabled:
+            archive.append(pooled_dataset_name(committee, name))
     for pack in packs:
         state = store.get_json(pooled_key(pack.name, "state.json"))
+        if state and not state["rows"]:
+            archive.append(pooled_dataset_name(committee, pack.name))
         if state and state["rows"]:
             dashboards = tuple((committee.member(lead.member).name,
                                 f"{superset_url}/superset/dashboard/{dashboard_slug(pack.name, lead.member)}/")

@@ -139,6 +139,17 @@ def test_a_lead_the_committee_drops_loses_its_access(world):
                  lead_user_password(stack_setting("HUB_SUPERSET_PASSWORD"), a))
 
 
+def test_a_pack_the_committee_no_longer_enables_is_planned_for_archiving(world):
+    """After the lead test: the committee file is changed again."""
+    without_pack = {**world["committee"], "leads": [], "packs": [],
+                    "members": [{**m, "sources": []} for m in world["committee"]["members"]]}
+    world["file"].write_text(yaml.safe_dump(without_pack, allow_unicode=True))
+    fourth = run_hub()
+    assert fourth.success, fourth.error
+    assert fourth.metadata["catalog"]["plan"]["archive"] == [f"{world['committee']['slug']}-composteurs"]
+    assert fourth.metadata["catalog"]["failed"] == []
+
+
 def _committee(world):
     from catalog.committee import Committee
 
