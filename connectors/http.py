@@ -3,10 +3,12 @@
 Member-supplied URLs are untrusted input (../shared/guide/SECURITY.md). `fetch` enforces the
 source's `FetchPolicy` on every request:
 - http and https only; every address the host resolves to is checked (loopback, private,
-  link-local and cloud metadata, ULA, unspecified, multicast, IPv4-mapped...) unless the
-  host is allow-listed, for the first URL and for each redirect, which are followed here;
+  link-local and cloud metadata, ULA, site-local, unspecified, multicast, IPv6 forms
+  carrying an IPv4 address...) unless the host is allow-listed, for the first URL and for
+  each redirect, which are followed here;
 - the connection goes to the very address that was checked (no second DNS lookup);
-- connect and read timeouts, a total deadline, bounded retries with exponential backoff on
+- connect and read timeouts, a total deadline (that no socket wait outlasts, so a server
+  dripping its body cannot stretch it), bounded retries with exponential backoff on
   transient errors only;
 - a byte cap counted after decompression, and truncated bodies detected;
 - credentials (the policy's headers) sent only to the URL's own origin, and never shown in
@@ -214,22 +216,24 @@ def _with_params(url: str, params: dict[str, Any] | None) -> str:
 # --- Addresses the hub refuses ---------------------------------------------------------
 
 _ULA = ipaddress.ip_network("fc00::/7")
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated (RFC 3879), still routed on some LANs
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # a NAT64 gateway forwards to the last 32 bits
+# Local-use NAT64 (RFC 8215): the operator chooses where the IPv4 address sits, so it
+# cannot be checked; no public portal is reached through it.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+# ::a.b.c.d (IPv4-compatible, deprecated by RFC 4291) and ::ffff:0:a.b.c.d (SIIT, RFC 2765)
+# carry an IPv4 address too, and Python's flags call them global (3.11).
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_SIIT = ipaddress.ip_network("::ffff:0:0:0/96")
 _METADATA = ipaddress.ip_address("169.254.169.254")
 
 
 def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why the hub must not connect to this address, or None for a public one."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        # Checked first: Python 3.11's flags misjudge some mapped addresses (gh-113171).
-        return "an IPv4-mapped IPv6 address"
     if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.sixtofour
-        if address in _NAT64:
-            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        inner = _refusal(embedded) if embedded is not None else None
-        if inner is not None:
-            return f"an IPv6 address carrying {embedded}, {inner}"
+        reason = _ipv6_refusal(address)
+        if reason is not None:
+            return reason
     if address.is_loopback:
         return "a loopback address"
     if address.is_link_local:
@@ -245,6 +249,29 @@ def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | No
         return "a private address"
     if not address.is_global:
         return "a reserved, non-public address"
+    return None
+
+
+def _ipv6_refusal(address: ipaddress.IPv6Address) -> str | None:
+    """The IPv6 forms that carry an IPv4 address, and the ranges Python's flags miss."""
+    if address.ipv4_mapped is not None:
+        # Checked first: Python 3.11's flags misjudge some mapped addresses (gh-113171).
+        return "an IPv4-mapped IPv6 address"
+    compatible = address in _IPV4_COMPATIBLE and int(address) > 1  # :: and ::1 have their own reasons
+    embedded = address.sixtofour
+    if compatible or address in _SIIT or address in _NAT64:
+        embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    inner = _refusal(embedded) if embedded is not None else None
+    if inner is not None:
+        return f"an IPv6 address carrying {embedded}, {inner}"
+    if compatible:
+        return "an IPv4-compatible address (deprecated)"
+    if address in _SIIT:
+        return "an IPv4-translated (SIIT) address"
+    if address in _LOCAL_NAT64:
+        return "a local-use NAT64 address"
+    if address in _SITE_LOCAL:
+        return "a site-local address (deprecated)"
     return None
 
 
@@ -565,6 +592,8 @@ class _Fetch:
             except ConnectTimeoutError as exc:  # also refused connections: try the next address
                 failure = f"cannot connect to {address} port {target.port} ({_reason(exc)})"
             except ReadTimeoutError:
+                if self.policy.read_timeout > remaining:
+                    raise self._past_deadline(current, "waiting for the response") from None
                 raise _Transient(
                     f"timed out waiting for the response (read timeout {timeout.read_timeout:g} s)"
                 ) from None
@@ -585,13 +614,24 @@ class _Fetch:
                 f"Content-Length of {declared} bytes is over the cap of {cap} bytes",
             )
         received = 0
+        cut_by_deadline = False  # whether the last socket wait was bounded by the deadline
 
         def raw_chunks() -> Iterator[bytes]:
-            nonlocal received
-            for chunk in response.stream(_CHUNK, decode_content=False):
-                received += len(chunk)
-                if self._remaining() <= 0:
+            # read1 waits on the socket once, bounded by the time left: `stream` would wait
+            # for a whole chunk, one byte per read timeout, far past the deadline.
+            nonlocal received, cut_by_deadline
+            while True:
+                remaining = self._remaining()
+                if remaining <= 0:
                     raise self._past_deadline(current, "while reading the body")
+                cut_by_deadline = remaining < self.policy.read_timeout
+                sock = getattr(response.connection, "sock", None)
+                if sock is not None:
+                    sock.settimeout(min(self.policy.read_timeout, remaining))
+                chunk = response.read1(_CHUNK, decode_content=False)
+                if not chunk:
+                    return
+                received += len(chunk)
                 yield chunk
 
         pieces: list[bytes] = []
@@ -604,6 +644,8 @@ class _Fetch:
                     raise self._error(ResourceTooLarge, current, f"more than the cap of {cap} bytes{after}")
                 pieces.append(piece)
         except ReadTimeoutError:
+            if cut_by_deadline:
+                raise self._past_deadline(current, "while reading the body") from None
             raise _Transient(f"timed out reading the body (read timeout {self.policy.read_timeout:g} s)") from None
         except (zlib.error, EOFError) as exc:
             raise self._error(UnexpectedContent, current, f"corrupt {encoding} body ({exc})") from None
