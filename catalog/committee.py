@@ -7,6 +7,7 @@ it: a source that needs credentials names the environment variable that holds th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
@@ -15,10 +16,17 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from catalog.identifiers import is_insee_commune, is_siren
+from connectors.http import mask_url
 
 # Slugs end up in CKAN names, S3 keys and Dagster partition keys: no comma, no slash, no dot.
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{1,60}$")
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
+# A committee of a few hundred members is well under 1 MB; PyYAML reads 2 MB in about 3 s.
+MAX_COMMITTEE_BYTES = 2 * 1024 * 1024
+# The demo nests 8 levels deep; PyYAML's composer recurses per level (RecursionError near 1,000).
+MAX_NESTING = 20
+# Any URL with a userinfo part (`user:pass@` or `user@`) before its host.
+URL_WITH_USERINFO = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]*@")
 
 
 class _Strict(BaseModel):
@@ -217,6 +225,15 @@ class Committee(_Strict):
             if slug in seen:
                 raise ValueError(f"member slug {slug!r} is used twice")
             seen.add(slug)
+        for field, label in (("siren", "SIREN"), ("insee", "INSEE code")):
+            first: dict[str, int] = {}
+            for i, member in enumerate(self.members):
+                value = getattr(member, field)
+                if value is not None and first.setdefault(value, i) != i:
+                    raise ValueError(
+                        f"members[{i}].{field} {value!r} is also the {label} of members[{first[value]}]"
+                        f" ({self.members[first[value]].slug}): each member has its own"
+                    )
         for i, lead in enumerate(self.leads):
             for ref in (lead.member, *lead.members):
                 if ref not in seen:
@@ -238,13 +255,93 @@ class ConfigError(Exception):
 def load_committee(path: Path | str) -> Committee:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        raw = yaml.load(_committee_text(path), Loader=_CommitteeLoader)  # a SafeLoader subclass
+    except OSError as exc:
         raise ConfigError(path, [f"cannot read YAML: {exc}"]) from exc
+    except _Refused as exc:
+        raise ConfigError(path, [str(exc)]) from None
+    except yaml.MarkedYAMLError as exc:
+        # Without PyYAML's snippet of the line: it could show a secret pasted there.
+        where = f"line {exc.problem_mark.line + 1}: " if exc.problem_mark else ""
+        what = ", ".join(part for part in (exc.context, exc.problem) if part)
+        raise ConfigError(path, [f"{where}cannot read YAML: {what}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(path, [f"cannot read YAML: {exc}"]) from None
+    if leaks := list(_urls_with_credentials(raw, "")):
+        raise ConfigError(path, leaks)
     try:
         return Committee.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(path, [describe_error(err) for err in exc.errors()]) from exc
+        # `from None`: pydantic's own text repeats each input value, a misplaced secret included.
+        raise ConfigError(path, [describe_error(err) for err in exc.errors()]) from None
+
+
+def _committee_text(path: Path) -> str:
+    if (size := path.stat().st_size) > MAX_COMMITTEE_BYTES:
+        raise ConfigError(path, [f"{size:,} bytes: a committee file is at most {MAX_COMMITTEE_BYTES:,} bytes"])
+    with path.open("rb") as file:  # bounded again: the file may grow after stat
+        data = file.read(MAX_COMMITTEE_BYTES + 1)
+    if len(data) > MAX_COMMITTEE_BYTES:
+        raise ConfigError(path, [f"over {MAX_COMMITTEE_BYTES:,} bytes: a committee file is at most that"])
+    try:
+        return data.decode("utf-8-sig")  # a BOM, as Windows editors write, is fine
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        looks = "UTF-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "Windows-1252/Latin-1"
+        raise ConfigError(path, [
+            f"line {line}: not UTF-8 (the committee file must be saved as UTF-8; it looks like {looks})"
+        ]) from None
+
+
+class _Refused(yaml.YAMLError):
+    """A committee file construct refused while reading it; the message is the problem."""
+
+
+class _CommitteeLoader(yaml.SafeLoader):
+    """SafeLoader without the traps: repeated keys, aliases, unbounded nesting."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            # An alias repeats a whole subtree: nine nested ones make a billion nodes.
+            line = self.peek_event().start_mark.line + 1
+            raise _Refused(f"line {line}: YAML aliases (*name) are not allowed in a committee file; "
+                           "write the value out")
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                line = self.peek_event().start_mark.line + 1
+                raise _Refused(f"line {line}: nested more than {MAX_NESTING} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue  # SafeConstructor refuses unhashable keys itself
+            key = self.construct_object(key_node)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise _Refused(f"line {line}: key {key!r} appears twice in the same mapping "
+                               f"(first at line {seen[key]})")
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _urls_with_credentials(value: object, where: str) -> Iterator[str]:
+    """`path: message` for every string of the file that is a URL carrying a user or password."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _urls_with_credentials(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _urls_with_credentials(item, f"{where}[{i}]")
+    elif isinstance(value, str) and URL_WITH_USERINFO.match(value):
+        yield (f"{where or '(top)'}: {mask_url(value)!r} carries credentials in the URL; remove them and "
+               "give the NAME of the environment variable holding the key in `credentials_env`")
 
 
 def describe_error(err: dict) -> str:

@@ -19,7 +19,8 @@ import polars as pl
 from catalog.validation.schema import Field
 
 _DECIMAL = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-_NUMBER = rf"^(?:{_DECIMAL}|[+-]?(?i:inf|infinity|nan))$"
+# "NaN0": Python's Decimal, which frictionless reads numbers with, takes a NaN with a payload.
+_NUMBER = rf"^(?:{_DECIMAL}|[+-]?(?i:inf|infinity|nan[0-9]*))$"
 _INTEGER = r"^[+-]?[0-9]+$"
 _ISO_DATETIME = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}"
@@ -100,7 +101,8 @@ def _parse_text(field: Field, text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         return value, digits.str.contains(_INTEGER) & value.is_not_null()
     if kind == "number":
         number = _number_text(field, text)
-        return number.cast(pl.Float64, strict=False), number.str.contains(_NUMBER)
+        value = number.str.replace(r"^([+-]?)(?i:nan)[0-9]+$", "${1}nan").cast(pl.Float64, strict=False)
+        return value, number.str.contains(_NUMBER)
     if kind == "boolean":
         value = (
             pl.when(text.is_in(list(field.true_values)))
