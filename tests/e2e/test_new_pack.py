@@ -161,13 +161,14 @@ def _clean(committee: dict, store: ObjectStore) -> None:
     members = [m["slug"] for m in committee["members"]]
     lead = committee["leads"][0]["member"]
     ckan = RemoteCKAN(stack_setting("HUB_CKAN_URL"), apikey=stack_setting("HUB_CKAN_TOKEN"))
+    # By name: the search index (what organization_show lists) may lag a second behind.
+    for name in [f"{committee['slug']}-composteurs", *(f"{m}-apports-2025" for m in members)]:
+        try:
+            ckan.action.dataset_purge(id=name)
+        except errors.NotFound:
+            pass
     for org in [committee["slug"], *members]:
         try:
-            for dataset in ckan.action.organization_show(id=org, include_datasets=True)["packages"]:
-                ckan.action.dataset_purge(id=dataset["id"])
-            found = ckan.action.package_search(fq=f"organization:{org}", include_private=True, rows=100)
-            for dataset in found["results"]:
-                ckan.action.dataset_purge(id=dataset["id"])
             ckan.action.organization_purge(id=org)
         except errors.NotFound:
             pass

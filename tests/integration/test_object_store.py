@@ -13,12 +13,16 @@ def test_put_get_list_and_immutable_raw(store, unique):
     assert [o.key for o in store.list(f"tests/{unique}/")] == [key]
 
     data = f"code_insee;volume\n56046;12,5\n{unique}\n".encode()
-    first = land_bytes(store, "crach", data, "CSV")
-    again = land_bytes(store, "crach", data, "CSV")
-    assert first[0] == f"raw/crach/{hashlib.sha256(data).hexdigest()}.csv"
+    member = f"test-{unique}"  # never a demo member's prefix: the demo's bucket stays as it was
+    first = land_bytes(store, member, data, "CSV")
+    again = land_bytes(store, member, data, "CSV")
+    assert first[0] == f"raw/{member}/{hashlib.sha256(data).hexdigest()}.csv"
     assert first[2] is True and again[2] is False  # content-addressed: written once
     assert store.get_bytes(first[0]) == data
     assert not store.exists(object_key("tests", unique, "absent.json"))
+    for written in (key, first[0]):
+        store.remove(written)
+    assert not store.exists(key) and not store.exists(first[0])
 
 
 @pytest.mark.parametrize("part", ["..", "../etc", "a/b", "/root", "x\x00", "Auray", ""])
