@@ -49,6 +49,7 @@ from pathlib import Path
 
 import polars as pl
 
+from catalog.identifiers import luhn_complete
 from connectors.objectstore import MemoryObjectStore, StoredObject
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -58,16 +59,6 @@ DATASET, RESOURCE = "volumes-eau-potable", "volumes"
 PRIMARY_KEY = ["code_insee", "mois"]
 LANDED = "2026-01-{day:02d}T{hour:02d}:{minute:02d}:00+00:00"
 DEPARTMENTS = [d for d in range(1, 96) if d != 20]  # 2A/2B aside, every metropolitan one
-
-
-def luhn_complete(stem: str) -> str:
-    """`stem` followed by the digit that makes it pass Luhn (a SIREN from 8 digits)."""
-    for check in "0123456789":
-        digits = [int(c) for c in stem + check][::-1]
-        total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits))
-        if total % 10 == 0:
-            return stem + check
-    raise AssertionError(stem)
 
 
 def synthetic_members(count: int) -> list[dict]:

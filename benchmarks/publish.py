@@ -37,6 +37,7 @@ import psutil
 from ckanapi import NotFound, RemoteCKAN
 
 from catalog.committee import Committee
+from catalog.identifiers import luhn_complete
 from connectors.objectstore import ObjectStore, StoredObject
 from pipelines import publishing
 from pipelines.gathering import gather_member, manifest_key
@@ -163,16 +164,6 @@ class Run:
     def writes(self) -> int:
         plan = self.publication.plan
         return sum(len(plan[k]) for k in ("create", "update", "upload", "relabel", "remove", "archive"))
-
-
-def luhn_complete(stem: str) -> str:
-    """`stem` followed by the digit that makes it pass Luhn (a SIREN from 8 digits)."""
-    for check in "0123456789":
-        digits = [int(c) for c in stem + check][::-1]
-        total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits))
-        if total % 10 == 0:
-            return stem + check
-    raise AssertionError(stem)
 
 
 def member_file(member: int, dataset: int) -> bytes:

@@ -26,3 +26,12 @@ def is_siren(code: str) -> bool:
 
 def is_siret(code: str) -> bool:
     return _check(siret_valid, code)
+
+
+def luhn_complete(stem: str) -> str:
+    """`stem` followed by the digit that makes a valid SIREN (8 digits in, 9 out): for
+    generated committees (benchmarks), judged by the same rule as real ones."""
+    for check in "0123456789":
+        if is_siren(stem + check):
+            return stem + check
+    raise ValueError(f"{stem!r}: no Luhn digit completes it into a SIREN")

@@ -78,3 +78,10 @@ def test_credentials_come_from_the_named_variable_in_each_api_style(monkeypatch,
     source = Source(type=kind, url="https://data.example.fr", organization="ville", credentials_env="MEMBER_PORTAL_KEY")
     assert source_policy(source).headers == {header: value}
     assert source_policy(source).allow_private_hosts == frozenset()  # not allow-listed unless said
+
+
+def test_luhn_complete_makes_sirens_the_committee_accepts():
+    from catalog.identifiers import is_siren, luhn_complete
+
+    assert luhn_complete("21560007") == "215600073"  # Auray's real SIREN
+    assert all(is_siren(luhn_complete(f"2{n:07d}")) for n in range(50))
