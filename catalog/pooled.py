@@ -106,7 +106,10 @@ def conform(frame: pl.DataFrame, schema: TableSchema, offered: Offered, who: Con
             columns.append(pl.Series(field_.name, [None] * frame.height, dtype=dtype))
             continue
         column = frame[found[field_.name]]
-        cast = column if column.dtype == dtype else _cast(column, dtype)
+        if column.dtype == dtype:  # staging already typed it: nothing to cast, nothing lost
+            columns.append(column.alias(field_.name))
+            continue
+        cast = _cast(column, dtype)
         lost = (cast.is_null() & column.is_not_null()).arg_true()
         if len(lost):
             row = int(lost[0]) + 1

@@ -1,6 +1,6 @@
 """Entry point for `dagster dev -w workspace.yaml` and `tdh run`.
 
-The graph has one pooled and one warehouse asset per pack the committee enables, so the
+The graph has a pooled, a downloads and a warehouse asset per pack the committee enables, so the
 committee file ($HUB_COMMITTEE_FILE, else the demo's) is read when the definitions load.
 """
 
@@ -18,7 +18,8 @@ def defs() -> dg.Definitions:
     packs = list(committee_packs().values())
     return dg.Definitions(
         assets=[gathering.raw, staging.staged,
-                *[pooling.pooled_asset(p) for p in packs], *[pooling.warehouse_asset(p) for p in packs],
+                *[pooling.pooled_asset(p) for p in packs], *[pooling.downloads_asset(p) for p in packs],
+                *[pooling.warehouse_asset(p) for p in packs],
                 publication.catalog_asset(packs), dashboards.dashboards_asset(packs)],
         jobs=[automation.hub_job],
         schedules=[automation.daily],

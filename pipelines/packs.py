@@ -29,6 +29,14 @@ class EnabledPack:
         return self.pack.primary_key or self.schema.primary_key
 
     @property
+    def row_key(self) -> tuple[str, ...]:
+        """What identifies a row of the pooled table: the primary key, plus the tenancy
+        column when the key lacks it. A member only speaks for its own code, so members'
+        rows never share a row key: one member's newer file cannot replace another's row."""
+        tenancy = self.pack.tenancy.column
+        return self.primary_key if tenancy in self.primary_key else (tenancy, *self.primary_key)
+
+    @property
     def schema_reference(self) -> str:
         """What `conforms_to` says: the schema's URL when pinned, else its name and version."""
         if isinstance(self.pack.schema_, str):

@@ -1,15 +1,20 @@
 """Pooling a pack: the staged files members declared for it, merged, member by member.
 
 Object layout under `pooled/<pack>/`:
-- `membres/<member>.parquet`: one member's conformed rows (its part);
-- `<pack>.parquet`, `<pack>.csv`: the pooled table (what CKAN and the warehouse get);
+- `membres/<member>.parquet`: one member's conformed rows (its part). The parts are the
+  pooled table: a member only speaks for its own commune or organisation, so two parts
+  never hold the same row key (`EnabledPack.row_key`) and the table is their union;
+- `<pack>.parquet`, `<pack>.csv`: the table as single downloads for CKAN, streamed from
+  the parts by `write_downloads` (its own step: its cost grows with the whole table,
+  whereas pooling's grows with what changed); `downloads.json` says which table they hold;
 - `sources.csv`: every file offered, included or excluded with its reason;
-- `state.json`: per member, the fingerprint of what its part was built from.
+- `state.json`: per member, the fingerprint of what its part was built from and the
+  part's sha256; the digests of the downloads.
 
 Incremental: a member's fingerprint is computed from its manifest alone (landed bytes'
 sha256, committee decisions, staging rules, the pack itself); only members whose
-fingerprint changed have their staged files read again. When none changed, nothing
-staged or pooled is read and nothing is written.
+fingerprint changed have their staged files read again, and only their parts are
+rewritten. When none changed, nothing staged or pooled is read and nothing is written.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
@@ -33,11 +41,17 @@ from catalog.pooled import (
     own_rows,
     table_columns,
 )
+from catalog.publication import in_parallel
 from connectors.objectstore import ObjectStore, object_key
-from connectors.tabular import safe_csv
+from connectors.tabular import formula_columns, neutralise_formulas, safe_csv
+from connectors.tabular.table import ZSTD_LEVEL
 from pipelines.gathering import manifest_key
 from pipelines.packs import EnabledPack
 from pipelines.staging import STAGING_RULES, TABULAR_FORMATS, read_staged, staged_key
+
+POOLING_WORKERS = os.cpu_count() or 2
+# Bumped when a member's record or part changes shape: older records are rebuilt once.
+PARTS_LAYOUT = 2
 
 
 @dataclass
@@ -61,12 +75,12 @@ def contributor(member, pack: EnabledPack) -> Contributor:
 
 
 def pool_pack(store: ObjectStore, committee: Committee, pack: EnabledPack) -> PoolingResult:
-    """Consolidate the members whose files changed, then export the pooled table if needed."""
+    """Consolidate the members whose files changed, then record what changed."""
     result, members, state = consolidate(store, committee, pack)
     if result.reread or set(state.get("members", {})) != set(members) or state.get("pack") != pack.pack.fingerprint():
-        export(store, pack, members, result, state.get("sha256"), state.get("csv_sha256"))
+        record(store, pack, members, result, state)
     else:
-        result.sha256, result.rows = state["sha256"], state["rows"]
+        result.sha256, result.rows = state["table"], state["rows"]
     return result
 
 
@@ -78,17 +92,21 @@ def consolidate(store: ObjectStore, committee: Committee, pack: EnabledPack) -> 
     state = store.get_json(pooled_key(pack.name, "state.json"), default={"members": {}})
     previous = state.get("members", {})
     members: dict[str, dict] = {}
+    changed: list[tuple] = []
     for member in committee.members:
         manifest = store.get_json(manifest_key(member.slug), default={"datasets": {}})
         offered = _offered_files(manifest, pack.name)
         who = contributor(member, pack)
         fingerprint = _fingerprint(pack, who, offered)
         before = previous.get(member.slug)
-        if before and before["fingerprint"] == fingerprint:
-            members[member.slug] = before
-            continue
-        result.reread.append(member.slug)
-        members[member.slug] = _pool_member(store, pack, who, offered, before, fingerprint)
+        members[member.slug] = before  # keeps the committee's order
+        if not before or before["fingerprint"] != fingerprint:
+            changed.append((who, offered, before, fingerprint))
+    # polars releases the GIL while it reads, sorts and writes: members are pooled side by side.
+    for (who, *_), info in zip(changed, in_parallel(lambda args: _pool_member(store, pack, *args), changed,
+                                                   POOLING_WORKERS), strict=True):
+        members[who.member] = info
+        result.reread.append(who.member)
     for slug in set(previous) - set(members):  # a member that left the committee
         store.remove(pooled_key(pack.name, "membres", f"{slug}.parquet"))
     lines = [SourceLine(**line) for info in members.values() for line in info["sources"]]
@@ -97,34 +115,62 @@ def consolidate(store: ObjectStore, committee: Committee, pack: EnabledPack) -> 
     return result, members, state
 
 
-def export(store: ObjectStore, pack: EnabledPack, members: dict[str, dict], result: PoolingResult,
-           previous_sha256: str | None, previous_csv_sha256: str | None = None) -> None:
-    """The pooled table from the members' parts (newest landing wins across members too),
-    written only when its content changed; the sources list and the state always. The state
-    records the sha256 of the three files, which publication compares with CKAN's unread."""
-    table = newest_first_wins(
-        [pl.read_parquet(io.BytesIO(store.get_bytes(pooled_key(pack.name, "membres", f"{m}.parquet"))))
-         for m in result.members], pack.primary_key, table_columns(pack.schema))
-    result.rows = table.height
-    parquet = io.BytesIO()
-    table.write_parquet(parquet, compression="zstd")
-    data = parquet.getvalue()
-    # Parquet bytes embed no timestamp, so equal tables give equal digests.
-    result.sha256 = hashlib.sha256(data).hexdigest()
-    result.changed = result.sha256 != previous_sha256
-    csv_sha256 = previous_csv_sha256
-    if result.changed:
-        csv = safe_csv(table)
-        csv_sha256 = hashlib.sha256(csv).hexdigest()
-        store.put_bytes(pooled_key(pack.name, f"{pack.name}.parquet"), data, "application/vnd.apache.parquet")
-        store.put_bytes(pooled_key(pack.name, f"{pack.name}.csv"), csv, "text/csv")
+def record(store: ObjectStore, pack: EnabledPack, members: dict[str, dict], result: PoolingResult,
+           state: dict) -> None:
+    """The sources list and the state: which parts make the table, and its identity."""
+    result.rows = sum(info["rows"] for info in members.values())
+    result.sha256 = table_identity(pack, members)
+    result.changed = result.sha256 != state.get("table")
     lines = [line for info in members.values() for line in info["sources"]]
     sources = safe_csv(pl.DataFrame(lines, schema=list(SourceLine.__annotations__)))
     store.put_bytes(pooled_key(pack.name, "sources.csv"), sources, "text/csv")
     store.put_json(pooled_key(pack.name, "state.json"), {
-        "pack": pack.pack.fingerprint(), "sha256": result.sha256, "rows": result.rows, "members": members,
-        "csv_sha256": csv_sha256, "sources_sha256": hashlib.sha256(sources).hexdigest(),
+        "pack": pack.pack.fingerprint(), "table": result.sha256, "rows": result.rows, "members": members,
+        "sources_sha256": hashlib.sha256(sources).hexdigest(),
     })
+
+
+def table_identity(pack: EnabledPack, members: dict[str, dict]) -> str:
+    """The pooled table's identity without reading it: the pack and every part's digest."""
+    parts = sorted((m, info["part_sha256"]) for m, info in members.items() if info["rows"])
+    return hashlib.sha256(json.dumps([pack.pack.fingerprint(), parts]).encode()).hexdigest()
+
+
+def write_downloads(store: ObjectStore, pack: EnabledPack) -> dict | None:
+    """`<pack>.parquet` and `<pack>.csv`: the parts one after the other (members by name,
+    rows by key), streamed through temporary files so memory holds a batch, not the table.
+    Written when the table changed since the last downloads; returns what `downloads.json`
+    then says (the table's identity, the files' sha256), or None before any pooling."""
+    state = store.get_json(pooled_key(pack.name, "state.json"))
+    if state is None:
+        return None
+    done = store.get_json(pooled_key(pack.name, "downloads.json"))
+    if done and done["table"] == state["table"]:
+        return None
+    members = state["members"]
+    slugs = sorted(m for m, info in members.items() if info["rows"])
+    with tempfile.TemporaryDirectory(prefix="tdh-pooled-") as work:
+        paths = [Path(work, f"{n}.parquet") for n in range(len(slugs))]
+        for slug, path in zip(slugs, paths, strict=True):
+            store.get_file(pooled_key(pack.name, "membres", f"{slug}.parquet"), path)
+        table = pl.scan_parquet(paths) if paths else pl.LazyFrame(schema=table_columns(pack.schema))
+        parquet, csv = Path(work, "pooled.parquet"), Path(work, "pooled.csv")
+        # Each part recorded which of its text columns hold formula-like cells.
+        risky = sorted({column for slug in slugs for column in members[slug]["formulas"]})
+        table.sink_parquet(parquet, compression="zstd")
+        table.with_columns(neutralise_formulas(risky)).sink_csv(csv)
+        done = {"table": state["table"], "rows": state["rows"]}
+        for path, name, kind in ((parquet, f"{pack.name}.parquet", "application/vnd.apache.parquet"),
+                                 (csv, f"{pack.name}.csv", "text/csv")):
+            with open(path, "rb") as file:
+                done[f"{path.suffix[1:]}_sha256"] = hashlib.file_digest(file, "sha256").hexdigest()
+            store.put_file(pooled_key(pack.name, name), path, kind)
+    store.put_json(pooled_key(pack.name, "downloads.json"), done)
+    return done
+
+
+def read_part(store: ObjectStore, pack: EnabledPack, member: str) -> pl.DataFrame:
+    return pl.read_parquet(io.BytesIO(store.get_bytes(pooled_key(pack.name, "membres", f"{member}.parquet"))))
 
 
 def _offered_files(manifest: dict, pack: str) -> list[dict]:
@@ -145,7 +191,8 @@ def _offered_files(manifest: dict, pack: str) -> list[dict]:
 
 def _fingerprint(pack: EnabledPack, who: Contributor, offered: list[dict]) -> str:
     # Who the member is too: a new name or a corrected code changes its rows.
-    facts = {"pack": pack.pack.fingerprint(), "rules": STAGING_RULES, "who": [who.name, who.code],
+    facts = {"layout": PARTS_LAYOUT, "pack": pack.pack.fingerprint(), "rules": STAGING_RULES,
+             "who": [who.name, who.code],
              "files": [{k: f[k] for k in ("dataset", "resource", "sha256", "override")} for f in offered]}
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
@@ -188,16 +235,18 @@ def _pool_member(store: ObjectStore, pack: EnabledPack, who: Contributor, offere
                 f"{'s' if foreign > 1 else ''}") if foreign else ""
         lines.append({**line, "statut": "inclus", "lignes": frame.height, "motif": note})
         parts.append(frame)
-    part = newest_first_wins(parts, pack.primary_key, table_columns(pack.schema))
+    part = newest_first_wins(parts, pack.row_key, table_columns(pack.schema))
     key = pooled_key(pack.name, "membres", f"{who.member}.parquet")
+    digest = None
     if part.height:
         buffer = io.BytesIO()
-        part.write_parquet(buffer, compression="zstd")
+        part.write_parquet(buffer, compression="zstd", compression_level=ZSTD_LEVEL)
+        digest = hashlib.sha256(buffer.getbuffer()).hexdigest()
         store.put_bytes(key, buffer.getvalue(), "application/vnd.apache.parquet")
     else:
         store.remove(key)
     return {"fingerprint": fingerprint if settled else None, "rows": part.height, "sources": lines,
-            "landed": landed}
+            "landed": landed, "part_sha256": digest, "formulas": formula_columns(part)}
 
 
 def _no_missing_key(frame: pl.DataFrame, primary_key: tuple[str, ...], offered: Offered) -> None:

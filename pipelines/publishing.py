@@ -76,15 +76,16 @@ def desired_datasets(store: ObjectStore, committee: Committee, packs: list[Enabl
         state = store.get_json(pooled_key(pack.name, "state.json"))
         if state and not state["rows"]:
             archive.append(pooled_dataset_name(committee, pack.name))
-        if state and state["rows"]:
+        downloads = store.get_json(pooled_key(pack.name, "downloads.json")) if state and state["rows"] else None
+        if downloads:  # None until the downloads step wrote them: the dataset waits for them
             dashboards = tuple((committee.member(lead.member).name,
                                 f"{superset_url}/superset/dashboard/{dashboard_slug(pack.name, lead.member)}/")
                                for lead in committee.leads)
             desired.append(pooled_dataset(committee, PooledFiles(
                 pack=pack.name, title=pack.pack.title, description=pack.pack.description, tags=pack.pack.tags,
-                conforms_to=pack.schema_reference, rows=state["rows"],
-                csv=_rendering(store, pooled_key(pack.name, f"{pack.name}.csv"), state.get("csv_sha256")),
-                parquet=_rendering(store, pooled_key(pack.name, f"{pack.name}.parquet"), state["sha256"]),
+                conforms_to=pack.schema_reference, rows=downloads["rows"],
+                csv=_rendering(store, pooled_key(pack.name, f"{pack.name}.csv"), downloads["csv_sha256"]),
+                parquet=_rendering(store, pooled_key(pack.name, f"{pack.name}.parquet"), downloads["parquet_sha256"]),
                 sources_csv=_rendering(store, pooled_key(pack.name, "sources.csv"), state.get("sources_sha256")),
                 sources_rows=sum(len(info["sources"]) for info in state["members"].values()),
                 members=tuple(m for m, info in state["members"].items() if info["rows"]),

@@ -8,8 +8,9 @@ Superset's connection for that lead uses that role. Role passwords are derived f
 warehouse owner's password (HMAC), so they are per installation, stable across runs, and
 never stored.
 
-A table remembers the pooled file it holds (its comment is the file's sha256), so an
-unchanged pooled table is never reloaded.
+A table is loaded member by member from the pooled parts: `hub.warehouse_parts` records
+which part of each member it holds, so only the members whose part changed have their
+rows replaced, and an unchanged pooled table is never read.
 """
 
 from __future__ import annotations
@@ -76,37 +77,53 @@ def column_types(pack: EnabledPack) -> dict[str, str]:
     return {f.name: PG_TYPES.get(f.type, "text") for f in pack.schema.fields} | HUB_PG_TYPES
 
 
-def load_table(warehouse_url: str, pack: EnabledPack, read: Callable[[], pl.DataFrame], sha256: str) -> int | None:
-    """Replace the pack's table in one transaction (readers never see half a load);
-    None when the table already holds this pooled file (`read` is then never called)."""
+def load_table(warehouse_url: str, pack: EnabledPack, parts: dict[str, str],
+               read_part: Callable[[str], pl.DataFrame]) -> int | None:
+    """Bring the pack's table in line with the pooled parts (member -> part sha256) in one
+    transaction (readers never see half a load): a member's rows are replaced only when its
+    part changed. Returns the table's row count, or None when nothing changed (no part read)."""
     types = column_types(pack)
     table = sql.Identifier(POOLED_SCHEMA, pack.name)
-    # The pack's fingerprint too: a new primary key or tenancy column remakes the table.
-    stamp = f"sha256:{sha256} pack:{pack.pack.fingerprint()}"
+    # The pack's fingerprint and row key: a new primary key or tenancy column remakes the table.
+    shape = "pack:" + hashlib.sha256(f"{pack.pack.fingerprint()} {pack.row_key}".encode()).hexdigest()[:16]
     with psycopg.connect(warehouse_url) as conn, conn.cursor() as cur:
         cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(POOLED_SCHEMA)))
+        cur.execute("CREATE SCHEMA IF NOT EXISTS hub")
+        cur.execute("CREATE TABLE IF NOT EXISTS hub.warehouse_parts (pack text, membre text, sha256 text NOT NULL,"
+                    " PRIMARY KEY (pack, membre))")
         cur.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", (f'{POOLED_SCHEMA}."{pack.name}"',))
         held = cur.fetchone()[0]
-        if held == stamp:
-            return None
-        if held is not None and held.split(" pack:")[-1] != pack.pack.fingerprint():
+        if held is not None and held != shape:
             # The pack changed (columns, key, indexes): the lead views are made again right after.
             cur.execute(sql.SQL("DROP TABLE {} CASCADE").format(table))
+        if held != shape:
+            cur.execute("DELETE FROM hub.warehouse_parts WHERE pack = %s", (pack.name,))
         cur.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({}))").format(
             table,
             sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in types.items()),
-            sql.SQL(", ").join(sql.Identifier(c) for c in pack.primary_key),
+            sql.SQL(", ").join(sql.Identifier(c) for c in pack.row_key),
         ))
-        for column in {pack.pack.tenancy.column, pack.pack.time_column} - {None}:
+        for column in {pack.pack.tenancy.column, pack.pack.time_column, "membre"} - {None}:
             cur.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
                 sql.Identifier(f"{pack.name}_{column.lower()}_idx"[:63]), table, sql.Identifier(column)))
-        cur.execute(sql.SQL("DELETE FROM {}").format(table))
-        buffer = io.BytesIO()
-        read().select(list(types)).write_csv(buffer, include_header=False)
-        with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
-                table, sql.SQL(", ").join(sql.Identifier(c) for c in types))) as copy:
-            copy.write(buffer.getvalue())
-        cur.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(table, sql.Literal(stamp)))
+        cur.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(table, sql.Literal(shape)))
+        cur.execute("SELECT membre, sha256 FROM hub.warehouse_parts WHERE pack = %s", (pack.name,))
+        loaded = dict(cur.fetchall())
+        stale = sorted(m for m, sha in loaded.items() if parts.get(m) != sha)
+        fresh = sorted(m for m, sha in parts.items() if loaded.get(m) != sha)
+        if not stale and not fresh and held == shape:
+            return None
+        for member in stale:
+            cur.execute(sql.SQL("DELETE FROM {} WHERE membre = %s").format(table), (member,))
+            cur.execute("DELETE FROM hub.warehouse_parts WHERE pack = %s AND membre = %s", (pack.name, member))
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
+            table, sql.SQL(", ").join(sql.Identifier(c) for c in types))
+        for member in fresh:
+            buffer = io.BytesIO()
+            read_part(member).select(list(types)).write_csv(buffer, include_header=False)
+            with cur.copy(copy_sql) as copy:
+                copy.write(buffer.getvalue())
+            cur.execute("INSERT INTO hub.warehouse_parts VALUES (%s, %s, %s)", (pack.name, member, parts[member]))
         cur.execute(sql.SQL("SELECT count(*) FROM {}").format(table))
         return cur.fetchone()[0]
 

@@ -9,7 +9,7 @@ memory budget.
 
 from connectors.tabular.read import NormalisedTable, UnreadableFile, detect_format, read_table
 from connectors.tabular.streaming import DEFAULT_MEMORY_BUDGET, normalise_csv_file, normalise_file
-from connectors.tabular.table import safe_csv
+from connectors.tabular.table import formula_columns, neutralise_formulas, safe_csv
 
 __all__ = [
     "DEFAULT_MEMORY_BUDGET",
@@ -19,5 +19,7 @@ __all__ = [
     "normalise_csv_file",
     "normalise_file",
     "read_table",
+    "formula_columns",
+    "neutralise_formulas",
     "safe_csv",
 ]

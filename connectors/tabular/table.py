@@ -51,16 +51,25 @@ def safe_csv(frame: pl.DataFrame) -> bytes:
     NUL prefixed with ' so a spreadsheet never runs them (OWASP ASVS 1.2.10)."""
     # Only the columns that hold such a cell are rewritten; the CSV goes straight to bytes
     # (write_csv() to a str, then encode, would copy a large table twice).
-    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    risky = [name for name, found in frame.select(pl.col(text).str.contains(FORMULA_START).any()).row(0,
-             named=True).items() if found] if text and frame.height else []
-    neutralised = frame.with_columns(
-        pl.when(pl.col(risky).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(risky))
-        .otherwise(pl.col(risky)).name.keep()
-    ) if risky else frame
+    risky = formula_columns(frame)
     buffer = io.BytesIO()
-    neutralised.write_csv(buffer)
+    (frame.with_columns(neutralise_formulas(risky)) if risky else frame).write_csv(buffer)
     return buffer.getvalue()
+
+
+def formula_columns(frame: pl.DataFrame) -> list[str]:
+    """The text columns holding at least one cell a spreadsheet would run as a formula."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not text or not frame.height:
+        return []
+    found = frame.select(pl.col(text).str.contains(FORMULA_START).any()).row(0, named=True)
+    return [name for name, risky in found.items() if risky]
+
+
+def neutralise_formulas(columns: list[str]) -> list[pl.Expr]:
+    """What `safe_csv` does to those columns, as expressions (for a streamed CSV too)."""
+    return [pl.when(pl.col(c).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c))
+            .alias(c) for c in columns]
 
 
 def write_parquet(frame: pl.LazyFrame, target: str | Path | IO[bytes], report: dict) -> None:

@@ -1,17 +1,15 @@
-"""pooled/<pack> and warehouse/<pack>: every member's conformant files of one pack's schema,
-merged; then the PostgreSQL table and each lead's views of it. One pair of assets per pack
-the committee enables."""
+"""pooled/<pack>, downloads/<pack> and warehouse/<pack>: every member's conformant files of
+one pack's schema, merged; the single files the catalogue offers; the PostgreSQL table and
+each lead's views of it. Three assets per pack the committee enables."""
 
 
-import io
+from functools import partial
 
 import dagster as dg
-import polars as pl
 
-from catalog.pooled import table_columns
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource, WarehouseResource
 from pipelines.packs import EnabledPack
-from pipelines.pooling import pool_pack, pooled_key
+from pipelines.pooling import pool_pack, pooled_key, read_part, write_downloads
 from pipelines.warehouse import grant_lead, lead_access, load_table
 
 
@@ -29,23 +27,32 @@ def pooled_asset(pack: EnabledPack) -> dg.AssetsDefinition:
     return _pooled
 
 
+def downloads_asset(pack: EnabledPack) -> dg.AssetsDefinition:
+    @dg.asset(key=["downloads", pack.name], deps=[["pooled", pack.name]], group_name="pooling",
+              kinds={"parquet", "csv"})
+    def _downloads(committee: CommitteeResource, object_store: ObjectStoreResource) -> dg.MaterializeResult:
+        """The pooled table as one Parquet and one CSV file for the catalogue, streamed from the
+        members' parts when the table changed (a cost that grows with the whole table)."""
+        done = write_downloads(object_store.store(), committee.pack(pack.name))
+        return dg.MaterializeResult(metadata={"written": done is not None,
+                                              "rows": done["rows"] if done else None})
+
+    return _downloads
+
+
 def warehouse_asset(pack: EnabledPack) -> dg.AssetsDefinition:
     @dg.asset(key=["warehouse", pack.name], deps=[["pooled", pack.name]], group_name="warehouse",
               kinds={"postgres"})
     def _warehouse(
         committee: CommitteeResource, object_store: ObjectStoreResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
-        """The pooled table in PostgreSQL (reloaded only when it changed), and each lead's views."""
+        """The pooled table in PostgreSQL (only changed members' rows replaced), and each lead's views."""
         config, enabled = committee.load(), committee.pack(pack.name)
         store = object_store.store()
         state = store.get_json(pooled_key(pack.name, "state.json"), default={})
 
-        def pooled_table() -> pl.DataFrame:  # read only when the warehouse needs it
-            if not state.get("rows"):
-                return pl.DataFrame(schema=table_columns(enabled.schema))
-            return pl.read_parquet(io.BytesIO(store.get_bytes(pooled_key(pack.name, f"{pack.name}.parquet"))))
-
-        rows = load_table(warehouse.url, enabled, pooled_table, state.get("sha256", "empty"))
+        parts = {m: info["part_sha256"] for m, info in state.get("members", {}).items() if info["rows"]}
+        rows = load_table(warehouse.url, enabled, parts, partial(read_part, store, enabled))
         leads = {}
         for lead in config.leads:
             members = [config.member(m) for m in lead.members]

@@ -14,7 +14,7 @@ from pipelines.publishing import publish
 
 
 def catalog_asset(packs: list[EnabledPack]) -> dg.AssetsDefinition:
-    @dg.asset(key="catalog", deps=["staged", *[["pooled", p.name] for p in packs]],
+    @dg.asset(key="catalog", deps=["staged", *[["downloads", p.name] for p in packs]],
               group_name="publication", kinds={"ckan"}, pool="ckan")
     def catalog(
         context: dg.AssetExecutionContext,

@@ -22,7 +22,7 @@ from catalog.publication import DesiredDataset, DesiredResource, apply, plan, pl
 from connectors.objectstore import MemoryObjectStore
 from pipelines.gathering import manifest_key
 from pipelines.packs import EnabledPack, pack_schema
-from pipelines.pooling import pool_pack
+from pipelines.pooling import pool_pack, write_downloads
 from pipelines.publishing import publish
 from pipelines.staging import stage_member
 
@@ -171,6 +171,7 @@ def test_publishing_again_with_nothing_new_reads_no_staged_file_and_writes_nothi
         "remote": {"title": "Volumes d'eau", "remote_id": "volumes"}, "resources": {"volumes": landing}}}})
     assert stage_member(store, slug, b"key", {"eau_potable": enabled.schema}).staged == 1
     pool_pack(store, committee, enabled)
+    write_downloads(store, enabled)
     try:
         first = publish(store, committee, ckan, [enabled], workers=4)
         assert sorted(first.plan["create"]) == sorted([f"{slug}-volumes", f"tdhtest-{unique}-eau-potable"])

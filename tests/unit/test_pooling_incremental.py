@@ -10,7 +10,7 @@ from catalog.packs import BUILTIN, load_pack
 from connectors.objectstore import MemoryObjectStore
 from pipelines.gathering import manifest_key
 from pipelines.packs import EnabledPack, pack_schema
-from pipelines.pooling import pool_pack
+from pipelines.pooling import pool_pack, write_downloads
 from pipelines.staging import staged_key
 
 PACK = load_pack(BUILTIN / "eau_potable")
@@ -72,8 +72,32 @@ def test_a_renamed_member_is_read_again_and_its_name_follows():
     pool_pack(store, committee(), ENABLED)
     result = pool_pack(store, committee({"auray": "Ville d'Auray"}), ENABLED)
     assert result.reread == ["auray"] and result.changed
+    part = pl.read_parquet(io.BytesIO(store.get_bytes("pooled/eau_potable/membres/auray.parquet")))
+    assert part["collectivite"].to_list() == ["Ville d'Auray"]
+
+
+def test_downloads_follow_the_parts_and_are_written_once_per_table():
+    store = fresh_store()
+    pool_pack(store, committee(), ENABLED)
+    first = write_downloads(store, ENABLED)
+    assert first["rows"] == 2 and write_downloads(store, ENABLED) is None
+    land(store, "crach", "56046", "e" * 64, 250.0, "2026-02-01T00:00:00+00:00")
+    pool_pack(store, committee(), ENABLED)
+    again = write_downloads(store, ENABLED)
+    assert again["parquet_sha256"] != first["parquet_sha256"]
     table = pl.read_parquet(io.BytesIO(store.get_bytes("pooled/eau_potable/eau_potable.parquet")))
-    assert "Ville d'Auray" in table["collectivite"].to_list()
+    assert table.select("membre", "volume_distribue_m3").rows() == [("auray", 100.0), ("crach", 250.0)]
+    csv = store.get_bytes("pooled/eau_potable/eau_potable.csv").decode()
+    assert csv.splitlines()[0].startswith("code_insee,commune,mois") and len(csv.splitlines()) == 3
+
+
+def test_one_members_file_cannot_replace_another_members_row():
+    # Canteens are keyed by their declaration id alone: two members sending the same id,
+    # each about its own commune, keep a row each (the row key adds the tenancy column).
+    pack = load_pack(BUILTIN / "restauration_collective")
+    enabled = EnabledPack(pack, pack_schema(pack))
+    assert enabled.row_key == ("canteen_city_insee_code", "id")
+    assert ENABLED.row_key == ("code_insee", "mois")  # the key already says whose row it is
 
 
 def test_new_bytes_that_staging_could_not_read_never_pool_the_old_rows():

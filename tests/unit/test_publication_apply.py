@@ -10,7 +10,7 @@ from catalog.packs import BUILTIN, load_pack
 from connectors.objectstore import MemoryObjectStore
 from pipelines.gathering import manifest_key
 from pipelines.packs import EnabledPack, pack_schema
-from pipelines.pooling import pool_pack
+from pipelines.pooling import pool_pack, write_downloads
 from pipelines.publishing import desired_datasets
 from pipelines.staging import stage_member, staged_key
 
@@ -62,6 +62,7 @@ def test_desired_datasets_read_only_bookkeeping_and_files_when_asked():
     store = ReadCountingStore()
     committee = _staged_member(store)
     pool_pack(store, committee, ENABLED)
+    write_downloads(store, ENABLED)
     store.read.clear()
     desired, _, _ = desired_datasets(store, committee, [ENABLED], "http://superset")
     assert [d.name for d in desired] == ["crach-volumes", "ctd-eau-potable"]
