@@ -10,9 +10,9 @@ STACK := deploy/local/stack.sh
 # Every hub command runs with the stack's generated settings and a persistent Dagster home.
 HUB_ENV := set -a && . .stack/env && set +a && export DAGSTER_HOME=$(CURDIR)/.stack/dagster && mkdir -p $$DAGSTER_HOME && touch $$DAGSTER_HOME/dagster.yaml &&
 
-.PHONY: help setup up down status demo test lint ui bench
+.PHONY: help setup up down status demo test lint ui bench automation
 help:
-	@echo "make demo | make test | make up | make down | make status | make ui | make lint | make bench"
+	@echo "make demo | make test | make up | make down | make status | make ui | make automation | make lint | make bench"
 
 setup: .venv/.synced
 # Bytecode compiled once, at install: where PYTHONDONTWRITEBYTECODE is set (CI, containers)
@@ -24,7 +24,7 @@ setup: .venv/.synced
 	.venv/bin/python -m compileall -q pipelines connectors catalog
 	@touch $@
 
-up:
+up: setup
 	$(STACK) up
 
 down:
@@ -48,7 +48,11 @@ lint: setup
 	.venv/bin/dagster definitions validate -w workspace.yaml
 
 ui: setup up
-	$(HUB_ENV) .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	@echo "Dagster (webserver and daemon started by the stack): http://127.0.0.1:23000"
+	@echo "Daily schedule and inbox sensor (stopped until turned on): make automation STATE=on|off|status"
+
+automation: setup up
+	$(HUB_ENV) .venv/bin/tdh automation $(or $(STATE),status)
 
 bench: setup up
 	$(HUB_ENV) .venv/bin/python benchmarks/normalise.py && .venv/bin/python benchmarks/validate.py && .venv/bin/python benchmarks/pooling.py

@@ -45,7 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     login = commands.add_parser("lead-login", help="the Superset login of a lead collectivity")
     login.add_argument("lead", help="member slug of the lead")
 
+    automation = commands.add_parser(
+        "automation", help="turn the daily schedule and the inbox sensor on or off (the daemon fires them)")
+    automation.add_argument("state", choices=["on", "off", "status"])
+
     args = parser.parse_args(argv)
+    if args.command == "automation":
+        from pipelines.automation import automation_command
+
+        return automation_command(args.state)
     if args.command == "lead-login":
         from pipelines.dashboards import lead_user_password
 

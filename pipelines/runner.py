@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import dagster as dg
 from catalog.committee import Committee
 from connectors.objectstore import ObjectStore
 
+# In-process runs say where they run, so an abandoned one can be told from a live one.
+HOST_TAG, PID_TAG = "tdh/host", "tdh/pid"
 DEMO_COMMITTEE = Path(__file__).resolve().parents[1] / "demo" / "committee.yaml"
 
 
@@ -28,10 +31,12 @@ def run_hub() -> RunOutcome:
 
     job = defs().resolve_job_def("hub_job")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    release_abandoned_runs(instance)
     # Warnings and errors only on the terminal: the summary below says the rest, and every
     # event is in the run's log in the Dagster UI.
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet,
+                                    tags={HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())})
     outcome = RunOutcome(success=result.success, run_id=result.run_id)
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
@@ -46,6 +51,35 @@ def run_hub() -> RunOutcome:
             f"{e.step_key}: {e.step_failure_data.error.message.strip()}" for e in failures
         )
     return outcome
+
+
+def release_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Fail the in-process runs of this machine whose process is gone, and free their pool
+    slots. Every asset is in a pool (one step of each at a time across runs); a `tdh run`
+    killed mid-step would otherwise hold its slot, and every later run would wait on it.
+    The daemon's run monitoring does this for the runs it launched, not for in-process ones."""
+    host = socket.gethostname()
+    records = instance.get_run_records(dg.RunsFilter(
+        statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED], tags={HOST_TAG: host}))
+    released = []
+    for record in records:
+        pid = int(record.dagster_run.tags.get(PID_TAG, "0"))
+        if pid and _process_alive(pid):
+            continue
+        instance.report_run_failed(record.dagster_run, f"its process ({pid} on {host}) is gone")
+        instance.event_log_storage.free_concurrency_slots_for_run(record.dagster_run.run_id)
+        released.append(record.dagster_run.run_id)
+    return released
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, someone else's
+    return True
 
 
 def print_summary(outcome: RunOutcome, demo: bool = False) -> None:

@@ -10,4 +10,6 @@ CREATE DATABASE ckan OWNER ckan;
 CREATE DATABASE datastore OWNER ckan;
 CREATE DATABASE superset OWNER superset;
 CREATE DATABASE warehouse OWNER hub_warehouse;
+CREATE ROLE hub_dagster LOGIN PASSWORD '${DAGSTER_DB_PASSWORD}';
+CREATE DATABASE dagster OWNER hub_dagster;
 SQL

@@ -21,6 +21,7 @@ MEMBER_CKAN_PORT=25001
 S3_PORT=28333
 SUPERSET_PORT=28088
 PORTALS_PORT=28700
+DAGSTER_PORT=23000
 
 log() { printf '[stack %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -123,4 +124,13 @@ apt_ensure() {
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq >&2 || true
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
+}
+
+# service_python: the Python 3.11 the CKAN and Superset venvs are built from. Debian's own
+# (/usr/bin/python3.11, installed with its venv module when missing) unless HUB_PYTHON
+# names another; never a path of one machine's interpreter manager.
+service_python() {
+  if [ -n "${HUB_PYTHON:-}" ]; then echo "$HUB_PYTHON"; return 0; fi
+  apt_ensure python3.11 python3.11-venv python3.11-dev
+  echo /usr/bin/python3.11
 }

@@ -15,8 +15,8 @@ mkdir -p "$STACK_DIR"
 
 # Start order matters: CKAN needs PostgreSQL, Redis and Solr (whose schema comes from the
 # CKAN package, so CKAN is installed before Solr starts); Superset needs PostgreSQL.
-SERVICES=(postgres redis seaweedfs ckan_venv solr ckan ckan_member superset portals)
-for s in postgres redis seaweedfs solr ckan superset portals; do . "$DEPLOY_DIR/services/$s.sh"; done
+SERVICES=(postgres redis seaweedfs ckan_venv solr ckan ckan_member superset portals dagster)
+for s in postgres redis seaweedfs solr ckan superset portals dagster; do . "$DEPLOY_DIR/services/$s.sh"; done
 
 ckan_venv_install() { ckan_install_venv; }
 ckan_venv_start() { :; }
@@ -26,8 +26,10 @@ ckan_venv_status() { :; }
 up() {
   local t0=$SECONDS s
   load_env
-  for s in "${SERVICES[@]}"; do "${s}_install"; "${s}_start"; done
+  # Dagster last: its daemon and webserver load the definitions, which read the HUB_* settings.
+  for s in "${SERVICES[@]}"; do [ "$s" = dagster ] || { "${s}_install"; "${s}_start"; }; done
   write_hub_env
+  dagster_install; dagster_start
   log "stack up in $((SECONDS - t0)) s; settings in $ENV_FILE"
 }
 
@@ -40,7 +42,7 @@ down() {
 status() {
   local s rc=0
   load_env
-  for s in postgres redis seaweedfs solr ckan ckan_member superset portals; do "${s}_status" || rc=1; done
+  for s in postgres redis seaweedfs solr ckan ckan_member superset portals dagster; do "${s}_status" || rc=1; done
   return $rc
 }
 

@@ -20,7 +20,7 @@ from pipelines.warehouse import lead_access, lead_datasets, retire_lead, view_na
 
 def dashboards_asset(packs: list[EnabledPack]) -> dg.AssetsDefinition:
     @dg.asset(key="dashboards", deps=[["warehouse", p.name] for p in packs], group_name="dashboards",
-              kinds={"superset"})
+              kinds={"superset"}, pool="superset")
     def dashboards(
         context: dg.AssetExecutionContext, committee: CommitteeResource, warehouse: WarehouseResource,
         superset: SupersetResource, object_store: ObjectStoreResource,

@@ -7,7 +7,7 @@ from pipelines.defs.resources import CommitteeResource, ObjectStoreResource
 from pipelines.gathering import gather_member
 
 
-@dg.asset(key="raw", group_name="gathering", kinds={"s3"})
+@dg.asset(key="raw", group_name="gathering", kinds={"s3"}, pool="gathering")
 def raw(
     context: dg.AssetExecutionContext, committee: CommitteeResource, object_store: ObjectStoreResource
 ) -> dg.MaterializeResult:

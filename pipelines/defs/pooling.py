@@ -15,7 +15,7 @@ from pipelines.warehouse import grant_lead, lead_access, load_table
 
 def pooled_asset(pack: EnabledPack) -> dg.AssetsDefinition:
     @dg.asset(key=["pooled", pack.name], deps=["staged"], group_name="pooling", kinds={"polars", "parquet"},
-              description=pack.pack.description)
+              description=pack.pack.description, pool=f"pooling_{pack.name}")
     def _pooled(committee: CommitteeResource, object_store: ObjectStoreResource) -> dg.MaterializeResult:
         result = pool_pack(object_store.store(), committee.load(), committee.pack(pack.name))
         return dg.MaterializeResult(metadata={
@@ -29,7 +29,7 @@ def pooled_asset(pack: EnabledPack) -> dg.AssetsDefinition:
 
 def downloads_asset(pack: EnabledPack) -> dg.AssetsDefinition:
     @dg.asset(key=["downloads", pack.name], deps=[["pooled", pack.name]], group_name="pooling",
-              kinds={"parquet", "csv"})
+              kinds={"parquet", "csv"}, pool=f"downloads_{pack.name}")
     def _downloads(committee: CommitteeResource, object_store: ObjectStoreResource) -> dg.MaterializeResult:
         """The pooled table as one Parquet and one CSV file for the catalogue, streamed from the
         members' parts when the table changed (a cost that grows with the whole table)."""
@@ -42,7 +42,7 @@ def downloads_asset(pack: EnabledPack) -> dg.AssetsDefinition:
 
 def warehouse_asset(pack: EnabledPack) -> dg.AssetsDefinition:
     @dg.asset(key=["warehouse", pack.name], deps=[["pooled", pack.name]], group_name="warehouse",
-              kinds={"postgres"})
+              kinds={"postgres"}, pool=f"warehouse_{pack.name}")
     def _warehouse(
         committee: CommitteeResource, object_store: ObjectStoreResource, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:

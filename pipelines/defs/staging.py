@@ -12,6 +12,7 @@ from pipelines.staging import stage_member
     deps=["raw"],
     group_name="normalisation",
     kinds={"polars", "parquet"},
+    pool="staging",
     check_specs=[
         dg.AssetCheckSpec("schema_conformity", asset="staged",
                           description="Files with a declared schema conform to it."),

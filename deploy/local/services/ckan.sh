@@ -11,7 +11,6 @@
 
 CKAN_VENV="$STACK_DIR/venvs/ckan"
 CKAN_CONF_DIR="$DEPLOY_DIR/ckan"
-CKAN_PYTHON=/root/.pyenv/versions/3.11.7/bin/python3.11
 CKAN_PKGS=("ckan[requirements]==2.12.0" "gunicorn")
 CKAN_EXT_PKGS=("ckanext-dcat==2.4.4" "ckanext-scheming==3.1.0")
 CKAN_ADMIN_USER=hub_admin
@@ -33,7 +32,7 @@ ckan_install_venv() {
     | sha256sum | cut -d' ' -f1)
   [ "$(cat "$marker" 2>/dev/null)" = "$want" ] && return 0
   log "building the CKAN venv in $CKAN_VENV (about a minute; log: $vlog)"
-  [ -x "$CKAN_VENV/bin/python" ] || "$CKAN_PYTHON" -m venv "$CKAN_VENV" >>"$vlog" 2>&1 \
+  [ -x "$CKAN_VENV/bin/python" ] || "$(service_python)" -m venv "$CKAN_VENV" >>"$vlog" 2>&1 \
     || fail_with_log ckan-venv "$vlog"
   local pip=("$CKAN_VENV/bin/pip" install -q --disable-pip-version-check
              -c "$CKAN_CONF_DIR/constraints.txt")

@@ -5,7 +5,6 @@
 # Config: deploy/local/superset/superset_config.py, which reads every secret from the
 # environment that superset_env exports from .stack/env.
 
-SUPERSET_PYTHON=/root/.pyenv/versions/3.11.7/bin/python3.11
 SUPERSET_VENV="$STACK_DIR/venvs/superset"
 SUPERSET_STATE="$STACK_DIR/superset"            # SUPERSET_HOME + step markers
 SUPERSET_LOG="$LOG_DIR/superset.log"
@@ -71,7 +70,7 @@ superset_install_venv() {
   hash=$(superset_constraints_hash)
   [ -f "$marker" ] && [ "$(cat "$marker")" = "$hash" ] && return 0
   log "installing Superset 6.1.0 into $SUPERSET_VENV (several minutes; log: $SUPERSET_LOG)"
-  [ -x "$SUPERSET_VENV/bin/python" ] || "$SUPERSET_PYTHON" -m venv "$SUPERSET_VENV" \
+  [ -x "$SUPERSET_VENV/bin/python" ] || "$(service_python)" -m venv "$SUPERSET_VENV" \
     || die "cannot create $SUPERSET_VENV"
   # pip, setuptools and wheel themselves are pinned too (freeze --all).
   { "$SUPERSET_VENV/bin/pip" install -q -c "$SUPERSET_CONSTRAINTS" pip setuptools wheel \
