@@ -1,10 +1,11 @@
-"""`tdh automation on|off|status`: the daily schedule and the inbox sensor, in the instance.
+"""`tdh automation on|off|status`: the daily schedule and the sensors, in the instance.
 
 They ship stopped (Dagster's default): a fresh installation, a CI machine or a test run
 never starts gathering on its own. Turned on, their state lives in the instance's
 PostgreSQL storage and the stack's daemon fires them: the schedule at 06:00 Europe/Paris,
-the sensor within a minute of a file dropped in a member's inbox. Runs they launch wait in
-the run queue (one hub_job at a time) and share the pools of in-process runs.
+the inbox sensor within a minute of a file dropped in a member's inbox, the committee
+sensor once member runs are over (pipelines/defs/automation.py). Runs they launch wait in
+the run queue and share the pools of in-process runs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import sys
 from pathlib import Path
 
 WORKSPACE = Path(__file__).resolve().parents[1] / "workspace.yaml"
-AUTOMATIONS = (("schedule", "daily_gathering"), ("sensor", "inbox_sensor"))
+AUTOMATIONS = (("schedule", "daily_gathering"), ("sensor", "members_sensor"), ("sensor", "inbox_sensor"),
+               ("sensor", "committee_sensor"))
 
 
 def automation_command(state: str) -> int:

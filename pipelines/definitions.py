@@ -1,6 +1,7 @@
 """Entry point for `dagster dev -w workspace.yaml` and `tdh run`.
 
-The graph has a pooled, a downloads and a warehouse asset per pack the committee enables, so the
+Member assets (raw, staged, published) have one partition per member; the graph has a
+pooled, a downloads and a warehouse asset per pack the committee enables, so the
 committee file ($HUB_COMMITTEE_FILE, else the demo's) is read when the definitions load.
 """
 
@@ -17,12 +18,12 @@ from pipelines.packs import committee_packs
 def defs() -> dg.Definitions:
     packs = list(committee_packs().values())
     return dg.Definitions(
-        assets=[gathering.raw, staging.staged,
+        assets=[gathering.raw, staging.staged, publication.published,
                 *[pooling.pooled_asset(p) for p in packs], *[pooling.downloads_asset(p) for p in packs],
                 *[pooling.warehouse_asset(p) for p in packs],
                 publication.catalog_asset(packs), dashboards.dashboards_asset(packs)],
-        jobs=[automation.hub_job],
+        jobs=[automation.member_job, automation.committee_job],
         schedules=[automation.daily],
-        sensors=[automation.inbox_sensor],
+        sensors=[automation.members_sensor, automation.inbox_sensor, automation.committee_sensor],
         resources=hub_resources(),
     )

@@ -56,15 +56,19 @@ class _MemberDatasets:
 
 
 def desired_datasets(store: ObjectStore, committee: Committee, packs: list[EnabledPack], superset_url: str,
-                     workers: int = 1):
-    """What CKAN should hold, what to archive, what is withheld; members read `workers` at a time."""
+                     workers: int = 1, members: list[str] | None = None, pooled: bool = True):
+    """What CKAN should hold, what to archive, what is withheld: the datasets of `members`
+    (all when None), read `workers` at a time, and the pooled datasets when `pooled`."""
     desired: list[DesiredDataset] = []
     archive: list[str] = []
     withheld: list[str] = []
-    for found in in_parallel(partial(_member_datasets, store), list(committee.members), workers):
+    chosen = [m for m in committee.members if members is None or m.slug in members]
+    for found in in_parallel(partial(_member_datasets, store), chosen, workers):
         desired += found.desired
         archive += found.archive
         withheld += found.withheld
+    if not pooled:
+        return desired, archive, withheld
     # A pack the committee no longer enables, or whose table became empty, leaves the
     # catalogue: its pooled dataset is archived (the pooled states say which packs ran).
     enabled = {pack.name for pack in packs}
@@ -142,14 +146,21 @@ def _rendering(store: ObjectStore, key: str, sha256: str | None) -> Rendering:
 
 
 def publish(store: ObjectStore, committee: Committee, ckan, packs: list[EnabledPack],
-            superset_url: str = "", workers: int = DEFAULT_WORKERS) -> Publication:
+            superset_url: str = "", workers: int = DEFAULT_WORKERS, members: list[str] | None = None,
+            pooled: bool = True) -> Publication:
+    """Bring CKAN in line with the datasets of `members` (all when None) and, when `pooled`,
+    with the committee's organization and pooled datasets. A member partition publishes its
+    own datasets (`members=[slug], pooled=False`); the committee step the pooled ones
+    (`members=[]`)."""
     result = Publication()
-    organizations = [(committee.slug, committee.name, committee.description, {"kind": "committee"})]
+    organizations = [(committee.slug, committee.name, committee.description, {"kind": "committee"})] if pooled else []
     for member in committee.members:
+        if members is not None and member.slug not in members:
+            continue
         extras = {"siren": member.siren, "kind": member.kind, **({"insee": member.insee} if member.insee else {})}
         organizations.append((member.slug, member.name, f"{member.name}, membre du {committee.name}.", extras))
     result.organizations_created = ensure_organizations(ckan, organizations, workers)
-    desired, archive, withheld = desired_datasets(store, committee, packs, superset_url, workers)
+    desired, archive, withheld = desired_datasets(store, committee, packs, superset_url, workers, members, pooled)
     # Withheld datasets that were public before are archived too: personal data found
     # later must not stay online.
     todo: Plan = plan_against_catalogue(ckan, desired, archive=[*archive, *withheld], workers=workers)

@@ -20,37 +20,70 @@ DEMO_COMMITTEE = Path(__file__).resolve().parents[1] / "demo" / "committee.yaml"
 @dataclass
 class RunOutcome:
     success: bool
-    run_id: str
-    metadata: dict[str, dict] = field(default_factory=dict)  # asset key -> metadata values
-    checks: dict[str, bool] = field(default_factory=dict)
+    run_id: str  # the committee run's
+    metadata: dict[str, dict] = field(default_factory=dict)  # asset key -> metadata, merged over members
+    checks: dict[str, bool] = field(default_factory=dict)  # check -> passed for every member
     error: str | None = None
+    run_ids: list[str] = field(default_factory=list)  # every run: one per member, then the committee's
 
 
 def run_hub() -> RunOutcome:
+    """One run per member partition (gathering, staging, its publication), one after the
+    other, then the committee run; a member's failure does not stop the others."""
+    from catalog.committee import load_committee
     from pipelines.definitions import defs
+    from pipelines.defs.partitions import sync_members
 
-    job = defs().resolve_job_def("hub_job")
+    definitions = defs()
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     release_abandoned_runs(instance)
+    members = [m.slug for m in load_committee(os.environ.get("HUB_COMMITTEE_FILE", DEMO_COMMITTEE)).members]
+    sync_members(instance, members)
     # Warnings and errors only on the terminal: the summary below says the rest, and every
     # event is in the run's log in the Dagster UI.
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet,
-                                    tags={HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())})
-    outcome = RunOutcome(success=result.success, run_id=result.run_id)
+    options = {"instance": instance, "raise_on_error": False,
+               "run_config": {"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+               "tags": {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}}
+    outcome = RunOutcome(success=True, run_id="")
+    member_job = definitions.resolve_job_def("member_job")
+    for slug in members:
+        _collect(outcome, member_job.execute_in_process(partition_key=slug, **options))
+    result = definitions.resolve_job_def("committee_job").execute_in_process(**options)
+    _collect(outcome, result)
+    outcome.run_id = result.run_id
+    return outcome
+
+
+def _collect(outcome: RunOutcome, result) -> None:
+    outcome.run_ids.append(result.run_id)
+    outcome.success = outcome.success and result.success
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
-        outcome.metadata[materialization.asset_key.to_user_string()] = {
-            k: v.value for k, v in materialization.metadata.items()
-        }
+        key = materialization.asset_key.to_user_string()
+        # What a member published and what the committee published read as one catalogue step.
+        key = "catalog" if key == "published" else key
+        values = {k: v.value for k, v in materialization.metadata.items()}
+        outcome.metadata[key] = _merged(outcome.metadata[key], values) if key in outcome.metadata else values
     for evaluation in result.get_asset_check_evaluations():
-        outcome.checks[evaluation.check_name] = evaluation.passed
+        outcome.checks[evaluation.check_name] = outcome.checks.get(evaluation.check_name, True) and evaluation.passed
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
-        outcome.error = "; ".join(
-            f"{e.step_key}: {e.step_failure_data.error.message.strip()}" for e in failures
-        )
-    return outcome
+        error = "; ".join(f"{e.step_key}: {e.step_failure_data.error.message.strip()}" for e in failures)
+        outcome.error = f"{outcome.error}; {error}" if outcome.error else error
+
+
+def _merged(before, after):
+    """Two runs' metadata of one asset: counts added, lists joined, mappings merged."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return {k: _merged(before[k], after[k]) if k in before and k in after else after.get(k, before.get(k))
+                for k in {**before, **after}}
+    if isinstance(before, list) and isinstance(after, list):
+        return before + after
+    if isinstance(before, bool) or isinstance(after, bool):
+        return after
+    if isinstance(before, int | float) and isinstance(after, int | float):
+        return before + after
+    return after
 
 
 def release_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.definitions import defs
+from pipelines.defs.partitions import MEMBERS
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 # Built by deploy/local/tools/docker-compose.sh (STACK_DIR as in deploy/local/stack.sh).
@@ -21,10 +22,18 @@ def test_definitions_load_with_the_whole_graph():
     dg.Definitions.validate_loadable(definitions)
     keys = {k.to_user_string() for k in definitions.resolve_asset_graph().get_all_asset_keys()}
     packs = ["eau_potable", "restauration_collective", "budget", "subventions", "hauteurs_eau"]
-    assert {"raw", "staged", "catalog", "dashboards"} <= keys
+    assert {"raw", "staged", "published", "catalog", "dashboards"} <= keys
     assert {f"pooled/{p}" for p in packs} | {f"warehouse/{p}" for p in packs} <= keys
-    assert definitions.resolve_job_def("hub_job") is not None
+    graph = definitions.resolve_asset_graph()
+    member_assets = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def == MEMBERS}
+    assert member_assets == {"raw", "staged", "published"}  # one partition per member
+    member_job = {k.to_user_string() for k in definitions.resolve_job_def("member_job").asset_layer.selected_asset_keys}
+    assert member_job == member_assets
+    assert "raw" not in {k.to_user_string()
+                         for k in definitions.resolve_job_def("committee_job").asset_layer.selected_asset_keys}
     assert definitions.get_schedule_def("daily_gathering").execution_timezone == "Europe/Paris"
+    [raw_node] = [n for n in definitions.resolve_job_def("member_job").graph.node_defs if n.name == "raw"]
+    assert raw_node.retry_policy.max_retries == 2 and raw_node.retry_policy.backoff == dg.Backoff.EXPONENTIAL
 
 
 def test_import_contracts_hold():

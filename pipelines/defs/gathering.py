@@ -1,32 +1,35 @@
-"""raw: every member's sources listed and their resources landed in the object store."""
+"""raw: one member's sources listed and their resources landed in the object store."""
 
 
 import dagster as dg
 
+from pipelines.defs.partitions import MEMBERS
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource
 from pipelines.gathering import gather_member
 
+# A portal that times out or answers 503 is tried again later, for this member only.
+GATHERING_RETRIES = dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
-@dg.asset(key="raw", group_name="gathering", kinds={"s3"}, pool="gathering")
+
+@dg.asset(key="raw", group_name="gathering", kinds={"s3"}, partitions_def=MEMBERS, pool="gathering",
+          retry_policy=GATHERING_RETRIES)
 def raw(
     context: dg.AssetExecutionContext, committee: CommitteeResource, object_store: ObjectStoreResource
 ) -> dg.MaterializeResult:
-    """Raw bytes of every member resource, content-addressed, with provenance records."""
-    store = object_store.store()
-    reports = [gather_member(store, member) for member in committee.load().members]
-    for report in reports:
-        for failure in report.failures:
-            context.log.warning(f"{report.member}: {failure.what} {failure.where}: {failure.why}")
+    """Raw bytes of the member's resources, content-addressed, with provenance records."""
+    report = gather_member(object_store.store(), committee.load().member(context.partition_key))
+    for failure in report.failures:
+        context.log.warning(f"{report.member}: {failure.what} {failure.where}: {failure.why}")
     return dg.MaterializeResult(
         metadata={
-            "datasets": sum(r.datasets for r in reports),
-            "resources_landed": sum(r.landed for r in reports),
-            "resources_unchanged": sum(r.unchanged for r in reports),
-            "failures": sum(len(r.failures) for r in reports),
+            "datasets": report.datasets,
+            "resources_landed": report.landed,
+            "resources_unchanged": report.unchanged,
+            "failures": len(report.failures),
             "by_member": dg.MetadataValue.json(
-                {r.member: {"datasets": r.datasets, "landed": r.landed, "unchanged": r.unchanged,
-                            "missing": r.missing, "archived": r.archived,
-                            "failures": [f.as_dict() for f in r.failures]} for r in reports}
+                {report.member: {"datasets": report.datasets, "landed": report.landed, "unchanged": report.unchanged,
+                                 "missing": report.missing, "archived": report.archived,
+                                 "failures": [f.as_dict() for f in report.failures]}}
             ),
         }
     )

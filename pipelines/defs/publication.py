@@ -1,8 +1,11 @@
-"""catalog: the shared CKAN catalogue, organizations and datasets, published by plan."""
+"""published and catalog: the shared CKAN catalogue, published by plan. Each member's
+datasets in its organization (`published`, one partition per member); the committee's
+organization and the pooled datasets (`catalog`)."""
 
 
 import dagster as dg
 
+from pipelines.defs.partitions import MEMBERS
 from pipelines.defs.resources import (
     CatalogueResource,
     CommitteeResource,
@@ -10,11 +13,25 @@ from pipelines.defs.resources import (
     SupersetResource,
 )
 from pipelines.packs import EnabledPack
-from pipelines.publishing import publish
+from pipelines.publishing import Publication, publish
+
+
+@dg.asset(key="published", deps=["staged"], group_name="publication", kinds={"ckan"}, partitions_def=MEMBERS,
+          pool="ckan")
+def published(
+    context: dg.AssetExecutionContext,
+    committee: CommitteeResource,
+    object_store: ObjectStoreResource,
+    catalogue: CatalogueResource,
+) -> dg.MaterializeResult:
+    """The member's publishable datasets in its CKAN organization; withheld ones archived."""
+    result = publish(object_store.store(), committee.load(), catalogue.client(), [],
+                     workers=catalogue.workers, members=[context.partition_key], pooled=False)
+    return _report(context, result)
 
 
 def catalog_asset(packs: list[EnabledPack]) -> dg.AssetsDefinition:
-    @dg.asset(key="catalog", deps=["staged", *[["downloads", p.name] for p in packs]],
+    @dg.asset(key="catalog", deps=[["downloads", p.name] for p in packs],
               group_name="publication", kinds={"ckan"}, pool="ckan")
     def catalog(
         context: dg.AssetExecutionContext,
@@ -23,19 +40,23 @@ def catalog_asset(packs: list[EnabledPack]) -> dg.AssetsDefinition:
         catalogue: CatalogueResource,
         superset: SupersetResource,
     ) -> dg.MaterializeResult:
-        """Every publishable dataset in CKAN, each member in its organization, pooled ones in the committee's."""
+        """The committee's organization and its pooled datasets, with links to the lead dashboards."""
         result = publish(object_store.store(), committee.load(), catalogue.client(),
-                         list(committee.packs().values()), superset.url, workers=catalogue.workers)
-        for name in result.withheld:
-            context.log.warning(f"{name}: withheld, personal data without exemption")
-        plan = result.plan
-        return dg.MaterializeResult(metadata={
-            "created": len(plan["create"]), "updated": len(plan["update"]),
-            "uploaded": len(plan["upload"]), "relabelled": len(plan["relabel"]),
-            "unchanged": len(plan["unchanged"]), "archived": len(plan["archive"]), "removed": len(plan["remove"]),
-            "failed": dg.MetadataValue.json(plan["failed"]), "withheld": dg.MetadataValue.json(result.withheld),
-            "organizations_created": dg.MetadataValue.json(result.organizations_created),
-            "plan": dg.MetadataValue.json(plan),
-        })
+                         list(committee.packs().values()), superset.url, workers=catalogue.workers, members=[])
+        return _report(context, result)
 
     return catalog
+
+
+def _report(context: dg.AssetExecutionContext, result: Publication) -> dg.MaterializeResult:
+    for name in result.withheld:
+        context.log.warning(f"{name}: withheld, personal data without exemption")
+    plan = result.plan
+    return dg.MaterializeResult(metadata={
+        "created": len(plan["create"]), "updated": len(plan["update"]),
+        "uploaded": len(plan["upload"]), "relabelled": len(plan["relabel"]),
+        "unchanged": len(plan["unchanged"]), "archived": len(plan["archive"]), "removed": len(plan["remove"]),
+        "failed": dg.MetadataValue.json(plan["failed"]), "withheld": dg.MetadataValue.json(result.withheld),
+        "organizations_created": dg.MetadataValue.json(result.organizations_created),
+        "plan": dg.MetadataValue.json(plan),
+    })

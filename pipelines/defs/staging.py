@@ -1,8 +1,15 @@
-"""staged: normalised Parquet, validated and screened; the checks make verdicts visible."""
+"""staged: one member's files as normalised Parquet, validated and screened; the checks make
+the member's verdicts visible.
+
+The checks warn; they do not block. A non-conformant file or one with personal data is
+held back dataset by dataset (the publication plan withholds it, the pooled table excludes
+it), so a commune's other datasets still go out: a blocking check would stop the whole
+member's publication for one file."""
 
 
 import dagster as dg
 
+from pipelines.defs.partitions import MEMBERS
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource, PrivacyResource
 from pipelines.staging import stage_member
 
@@ -12,6 +19,7 @@ from pipelines.staging import stage_member
     deps=["raw"],
     group_name="normalisation",
     kinds={"polars", "parquet"},
+    partitions_def=MEMBERS,
     pool="staging",
     check_specs=[
         dg.AssetCheckSpec("schema_conformity", asset="staged",
@@ -26,30 +34,21 @@ def staged(
     object_store: ObjectStoreResource,
     privacy: PrivacyResource,
 ):
-    store = object_store.store()
     schemas = {name: pack.schema for name, pack in committee.packs().items()}
-    results = [stage_member(store, m.slug, privacy.key(), schemas) for m in committee.load().members]
-    invalid = {r.member: r.invalid for r in results if r.invalid}
-    blocked = {r.member: r.blocked for r in results if r.blocked}
-    for result in results:
-        for failure in result.failures:
-            context.log.warning(f"{result.member}: {failure.where}: {failure.why}")
-    yield dg.MaterializeResult(
-        metadata={
-            "staged": sum(r.staged for r in results),
-            "unchanged": sum(r.unchanged for r in results),
-            "failures": dg.MetadataValue.json(
-                [f.as_dict() | {"member": r.member} for r in results for f in r.failures]
-            ),
-        }
-    )
+    result = stage_member(object_store.store(), context.partition_key, privacy.key(), schemas)
+    for failure in result.failures:
+        context.log.warning(f"{result.member}: {failure.where}: {failure.why}")
+    yield dg.MaterializeResult(metadata={
+        "staged": result.staged, "unchanged": result.unchanged,
+        "failures": dg.MetadataValue.json([f.as_dict() | {"member": result.member} for f in result.failures]),
+    })
     # Per-dataset verdicts: a non-conformant or personal-data dataset is reported here and
     # held back by the publication plan, while every other dataset goes on.
     yield dg.AssetCheckResult(
-        check_name="schema_conformity", passed=not invalid,
-        severity=dg.AssetCheckSeverity.WARN, metadata={"non_conformant": dg.MetadataValue.json(invalid)},
+        check_name="schema_conformity", passed=not result.invalid, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"non_conformant": dg.MetadataValue.json({result.member: result.invalid} if result.invalid else {})},
     )
     yield dg.AssetCheckResult(
-        check_name="personal_data_withheld", passed=not blocked,
-        severity=dg.AssetCheckSeverity.WARN, metadata={"withheld": dg.MetadataValue.json(blocked)},
+        check_name="personal_data_withheld", passed=not result.blocked, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"withheld": dg.MetadataValue.json({result.member: result.blocked} if result.blocked else {})},
     )
