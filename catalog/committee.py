@@ -49,6 +49,9 @@ class DatasetOverride(_Strict):
     access: Literal["open", "members"] = "open"
     pooled_as: str | None = None  # the pack this dataset feeds, e.g. eau_potable (validated by its schema)
     personal_data_exemption: str | None = None  # the reason, recorded with the decision
+    # The committee keeps the dataset out of the catalogue (the reason): personal data it
+    # knows about and will not publish. Undeclared personal data stops the member's publication.
+    withhold: str | None = None
     drop_columns: tuple[str, ...] = ()
     pseudonymise_columns: tuple[str, ...] = ()
 

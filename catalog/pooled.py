@@ -49,7 +49,7 @@ class Offered:
     dataset: str
     file: str
     landed_at: str  # ISO 8601, when these bytes first landed
-    decision: str  # publish | blocked (personal data)
+    decision: str  # publish | blocked (personal data, undecided) | withheld (by the committee)
     validation: dict | None
     access: str = "open"
 
@@ -83,6 +83,8 @@ def exclusion(offered: Offered, schema: TableSchema, who: Contributor) -> str | 
         return "membre sans code (INSEE ou SIREN) : ce pack répartit les lignes par ce code"
     if offered.access == "members":
         return "jeu réservé aux membres : il n'entre pas dans une table publique"
+    if offered.decision == "withheld":
+        return "jeu retenu par le comité (withhold) : il n'entre pas dans une table publique"
     if offered.decision != "publish":
         return "données personnelles sans exemption : fichier retenu"
     if not offered.validation or (offered.validation["schema"], offered.validation.get("version")) != (

@@ -25,6 +25,7 @@ class RunOutcome:
     checks: dict[str, bool] = field(default_factory=dict)  # check -> passed for every member
     error: str | None = None
     run_ids: list[str] = field(default_factory=list)  # every run: one per member, then the committee's
+    stopped: list[str] = field(default_factory=list)  # members whose publication a blocking check stopped
 
 
 def run_hub() -> RunOutcome:
@@ -66,6 +67,8 @@ def _collect(outcome: RunOutcome, result) -> None:
         outcome.metadata[key] = _merged(outcome.metadata[key], values) if key in outcome.metadata else values
     for evaluation in result.get_asset_check_evaluations():
         outcome.checks[evaluation.check_name] = outcome.checks.get(evaluation.check_name, True) and evaluation.passed
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            outcome.stopped.append(evaluation.description or evaluation.check_name)
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
         error = "; ".join(f"{e.step_key}: {e.step_failure_data.error.message.strip()}" for e in failures)
@@ -136,7 +139,7 @@ def print_summary(outcome: RunOutcome, demo: bool = False) -> None:
         for failure in catalog.get("failed", []):
             print(f"  ! not published this run (retried next run): {failure}")
         for name in catalog.get("withheld", []):
-            print(f"  withheld (personal data, no exemption in the committee file): {name}")
+            print(f"  withheld (personal data, kept out by the committee file): {name}")
     for key, meta in outcome.metadata.items():
         if key.startswith("pooled/"):
             print(f"{key}: {meta['rows']} rows from {', '.join(meta['members']) or 'no member'}"
@@ -153,6 +156,9 @@ def print_summary(outcome: RunOutcome, demo: bool = False) -> None:
             print(f"  {board['title']}: {board['dashboard']}")
     if dashboards:
         print(f"Superset bundles imported this run: {dashboards['imports']}")
+    for line in outcome.stopped:
+        print(f"STOPPED: {line} (the committee file decides: personal_data_exemption, withhold, "
+              "drop_columns or pseudonymise_columns)")
     if outcome.error:
         print("FAILED:", outcome.error)
     if demo:

@@ -59,7 +59,8 @@ class MemberStaging:
     member: str
     staged: int = 0
     unchanged: int = 0
-    blocked: list[str] = field(default_factory=list)  # personal data without exemption
+    blocked: list[str] = field(default_factory=list)  # personal data the committee has not decided on
+    withheld: list[str] = field(default_factory=list)  # kept out by the committee (`withhold`)
     invalid: list[str] = field(default_factory=list)  # not conformant to the declared schema
     failures: list[Failure] = field(default_factory=list)
 
@@ -119,6 +120,8 @@ def stage_member(store: ObjectStore, member: str, pseudonymisation_key: bytes,
 def _tally(result: MemberStaging, dataset: str, report: dict) -> None:
     if report["decision"] == "blocked" and dataset not in result.blocked:
         result.blocked.append(dataset)
+    if report["decision"] == "withheld" and dataset not in result.withheld:
+        result.withheld.append(dataset)
     validation = report.get("validation")
     if validation and not validation["valid"] and dataset not in result.invalid:
         result.invalid.append(dataset)
@@ -277,7 +280,7 @@ def _validate_to_file(table: pl.LazyFrame, schema: TableSchema, batch_rows: int,
 
 def _report(landing: dict, override: dict, normalisation: dict, columns: _Columns, staged_columns: list[str],
             rows: int, validation: dict | None, findings: list[Finding]) -> dict:
-    exemption = override.get("personal_data_exemption")
+    exemption, withhold = override.get("personal_data_exemption"), override.get("withhold")
     return {
         "source_sha256": landing["sha256"],
         "source_key": landing["key"],
@@ -292,8 +295,10 @@ def _report(landing: dict, override: dict, normalisation: dict, columns: _Column
             {"column": f.column, "kind": f.kind, "count": f.count, "examples": list(f.examples)}
             for f in findings
         ],
-        "decision": "publish" if not findings or exemption else "blocked",
+        # withheld: the committee decided to keep it out; blocked: personal data nobody decided on.
+        "decision": "withheld" if withhold else "publish" if not findings or exemption else "blocked",
         "exemption": exemption,
+        "withhold": withhold,
     }
 
 

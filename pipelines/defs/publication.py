@@ -50,7 +50,7 @@ def catalog_asset(packs: list[EnabledPack]) -> dg.AssetsDefinition:
 
 def _report(context: dg.AssetExecutionContext, result: Publication) -> dg.MaterializeResult:
     for name in result.withheld:
-        context.log.warning(f"{name}: withheld, personal data without exemption")
+        context.log.warning(f"{name}: withheld (personal data: the committee keeps it out)")
     plan = result.plan
     return dg.MaterializeResult(metadata={
         "created": len(plan["create"]), "updated": len(plan["update"]),

@@ -1,10 +1,12 @@
 """staged: one member's files as normalised Parquet, validated and screened; the checks make
 the member's verdicts visible.
 
-The checks warn; they do not block. A non-conformant file or one with personal data is
-held back dataset by dataset (the publication plan withholds it, the pooled table excludes
-it), so a commune's other datasets still go out: a blocking check would stop the whole
-member's publication for one file."""
+A non-conformant file or one with personal data is held back dataset by dataset (the
+publication plan withholds it, the pooled table excludes it); the two checks saying so
+warn. One check blocks: personal data the committee has not decided on (no exemption, no
+`withhold`, no dropped or pseudonymised column) stops this member's publication, in this
+member's run only, until the committee decides. Undecided personal data is a question
+for the committee, not something to publish around."""
 
 
 import dagster as dg
@@ -26,6 +28,11 @@ from pipelines.staging import stage_member
                           description="Files with a declared schema conform to it."),
         dg.AssetCheckSpec("personal_data_withheld", asset="staged",
                           description="Datasets with personal data and no exemption are withheld."),
+        # Blocking: undeclared personal data stops this member's publication (this partition's
+        # run) until the committee decides (exemption, withhold, dropped or pseudonymised
+        # columns); the other members' runs publish.
+        dg.AssetCheckSpec("personal_data_declared", asset="staged", blocking=True,
+                          description="Every dataset with personal data has a committee decision."),
     ],
 )
 def staged(
@@ -51,4 +58,11 @@ def staged(
     yield dg.AssetCheckResult(
         check_name="personal_data_withheld", passed=not result.blocked, severity=dg.AssetCheckSeverity.WARN,
         metadata={"withheld": dg.MetadataValue.json({result.member: result.blocked} if result.blocked else {})},
+    )
+    yield dg.AssetCheckResult(
+        check_name="personal_data_declared", passed=not result.blocked, severity=dg.AssetCheckSeverity.ERROR,
+        description=(f"{result.member}: publication stopped, personal data without a committee decision in "
+                     f"{', '.join(result.blocked)}" if result.blocked else None),
+        metadata={"undeclared": dg.MetadataValue.json(result.blocked),
+                  "withheld_by_committee": dg.MetadataValue.json(result.withheld)},
     )

@@ -181,6 +181,7 @@ def _clean(committee: dict, store: ObjectStore) -> None:
     role = lead_access(url, lead, ()).role
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS pooled.composteurs CASCADE")
+        conn.execute("DELETE FROM hub.warehouse_parts WHERE pack = 'composteurs'")
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(role)))
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
     admin = Superset(stack_setting("HUB_SUPERSET_URL"), stack_setting("HUB_SUPERSET_USER"),
