@@ -54,9 +54,14 @@ def members_sensor(context: dg.SensorEvaluationContext):
 @dg.sensor(job=member_job, minimum_interval_seconds=60)
 def inbox_sensor(context: dg.SensorEvaluationContext, object_store: ObjectStoreResource):
     """A run of a member when a file appears or changes under its inbox (`inbox/<member>/`)."""
-    seen = json.loads(context.cursor) if context.cursor else {}
     # Upload time with the etag: a commune re-dropping an older version is a new drop too.
     current = {obj.key: f"{obj.etag}@{obj.last_modified}" for obj in object_store.store().list("inbox/")}
+    if not context.cursor:
+        # Just turned on: what the inbox already holds is the baseline (the daily runs gather
+        # it); turning the sensor on does not start a run per member.
+        context.update_cursor(json.dumps(current))
+        return dg.SkipReason(f"first look at the inbox: {len(current)} files recorded")
+    seen = json.loads(context.cursor)
     changed = sorted(k for k, etag in current.items() if seen.get(k) != etag)
     context.update_cursor(json.dumps(current))
     members = set(context.instance.get_dynamic_partitions(MEMBERS.name))

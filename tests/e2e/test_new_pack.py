@@ -2,7 +2,6 @@
 charted with no Python changed. Runs the whole graph on a small committee of its own
 (test names), then removes everything it created from CKAN, S3, PostgreSQL and Superset."""
 
-import os
 import shutil
 import uuid
 
@@ -11,13 +10,13 @@ import pytest
 import yaml
 from ckanapi import RemoteCKAN, errors
 from psycopg import sql
-from stdnum import luhn
 
 from connectors.objectstore import ObjectStore, object_key
 from pipelines.dashboards import lead_user_password
 from pipelines.runner import member_report, run_hub
 from pipelines.superset import Superset, SupersetError
 from pipelines.warehouse import lead_access
+from tests.committees import committee_file, inbox_commune
 from tests.conftest import PROJECT_DIR, stack_setting
 
 PACK = PROJECT_DIR / "tests" / "data" / "packs" / "composteurs"
@@ -27,10 +26,7 @@ INVALID = "code_insee;site;date_releve;apports_litres\n{insee};Halles;15/01/2025
 
 
 def _commune(slug: str, insee: str) -> dict:
-    base = "2156" + "0" + insee[2:]
-    return {"slug": slug, "name": f"Commune test {insee}", "kind": "commune", "insee": insee,
-            "siren": base + luhn.calc_check_digit(base), "contact": "test@hub.invalid",
-            "sources": [{"type": "inbox", "datasets": {"apports-2025": {"pooled_as": "composteurs"}}}]}
+    return inbox_commune(slug, insee, {"apports-2025": {"pooled_as": "composteurs"}})
 
 
 @pytest.fixture(scope="module")
@@ -46,17 +42,12 @@ def world(tmp_path_factory):
     store = ObjectStore.from_environment()
     for member, insee, text in ((a, "56120", VALID), (b, "56101", INVALID), (c, "56116", VALID)):
         store.put_bytes(object_key("inbox", member, "apports_2025.csv"), text.format(insee=insee).encode())
-    previous = os.environ.get("HUB_COMMITTEE_FILE")
-    os.environ["HUB_COMMITTEE_FILE"] = str(folder / "committee.yaml")
     try:
-        first, second = run_hub(), run_hub()
-        yield {"first": first, "second": second, "members": (a, b, c), "committee": committee, "store": store,
-               "file": folder / "committee.yaml"}
+        with committee_file(folder / "committee.yaml"):
+            first, second = run_hub(), run_hub()
+            yield {"first": first, "second": second, "members": (a, b, c), "committee": committee, "store": store,
+                   "file": folder / "committee.yaml"}
     finally:
-        if previous is None:
-            os.environ.pop("HUB_COMMITTEE_FILE")
-        else:
-            os.environ["HUB_COMMITTEE_FILE"] = previous
         _clean(committee, store)
 
 

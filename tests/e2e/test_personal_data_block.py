@@ -3,29 +3,21 @@ blocking check in that member's run, while the other member publishes; once the 
 decides (`withhold`), the member's other datasets go out. A small committee of its own
 (test names), removed from CKAN and S3 afterwards."""
 
-import os
 import uuid
 
 import pytest
 import yaml
 from ckanapi import RemoteCKAN, errors
-from stdnum import luhn
 
 from connectors.objectstore import ObjectStore, object_key
 from pipelines.runner import run_hub
+from tests.committees import committee_file, inbox_commune
 from tests.conftest import stack_setting
 
 CLEAN = "commune;annee;km_pistes\n{name};2025;12,5\n"
 CONTACTS = ("cantine;gestionnaire;courriel;telephone\n"
             "École du bourg;Marie Le Gall;marie.legall@example.fr;06 12 34 56 78\n"
             "École de la gare;Yann Kerboul;yann.kerboul@example.fr;06 98 76 54 32\n")
-
-
-def _commune(slug: str, insee: str, datasets: dict | None = None) -> dict:
-    base = "2156" + "0" + insee[2:]
-    return {"slug": slug, "name": f"Commune test {insee}", "kind": "commune", "insee": insee,
-            "siren": base + luhn.calc_check_digit(base), "contact": "test@hub.invalid",
-            "sources": [{"type": "inbox", **({"datasets": datasets} if datasets else {})}]}
 
 
 def _write(folder, committee) -> None:
@@ -44,21 +36,16 @@ def committee(tmp_path):
     unique = uuid.uuid4().hex[:6]
     calm, careless = f"tdhtest-{unique}-calme", f"tdhtest-{unique}-distraite"
     committee = {"slug": f"tdhtest-{unique}", "name": "Comité de test",
-                 "members": [_commune(calm, "56120"), _commune(careless, "56101")]}
+                 "members": [inbox_commune(calm, "56120"), inbox_commune(careless, "56101")]}
     _write(tmp_path, committee)
     store = ObjectStore.from_environment()
     store.put_bytes(object_key("inbox", calm, "pistes_cyclables.csv"), CLEAN.format(name="Calme").encode())
     store.put_bytes(object_key("inbox", careless, "pistes_cyclables.csv"), CLEAN.format(name="Distraite").encode())
     store.put_bytes(object_key("inbox", careless, "cantines_contacts.csv"), CONTACTS.encode())
-    previous = os.environ.get("HUB_COMMITTEE_FILE")
-    os.environ["HUB_COMMITTEE_FILE"] = str(tmp_path / "committee.yaml")
     try:
-        yield {"committee": committee, "folder": tmp_path, "calm": calm, "careless": careless}
+        with committee_file(tmp_path / "committee.yaml"):
+            yield {"committee": committee, "folder": tmp_path, "calm": calm, "careless": careless}
     finally:
-        if previous is None:
-            os.environ.pop("HUB_COMMITTEE_FILE")
-        else:
-            os.environ["HUB_COMMITTEE_FILE"] = previous
         _clean(committee, store)
 
 
@@ -75,7 +62,7 @@ def test_undecided_personal_data_stops_only_its_members_publication(committee):
     assert not _exists(ckan, f"{careless}-cantines-contacts")
 
     # The committee decides: the contacts file stays out; the member's other data goes out.
-    committee["committee"]["members"][1] = _commune(careless, "56101", {
+    committee["committee"]["members"][1] = inbox_commune(careless, "56101", {
         "cantines-contacts": {"withhold": "contacts nominatifs des gestionnaires"}})
     _write(committee["folder"], committee["committee"])
     second = run_hub()
