@@ -15,6 +15,7 @@ from pathlib import Path
 from catalog.privacy import screen
 from catalog.validation import SchemaError, validate
 from connectors.tabular import read_table
+from connectors.tabular.bounds import check_size
 from connectors.tabular.table import write_parquet
 from pipelines.schemas import load_declared_schema
 
@@ -32,10 +33,18 @@ def _load(source: str) -> tuple[bytes, str]:
     if "://" in source:
         raise ValueError(f"{source}: only local paths and http(s) URLs are read")
     path = Path(source)
+    # A device or a pipe (/dev/zero) never ends: only regular files, and no bigger than
+    # the reader reads in memory.
+    if not path.is_file():
+        raise ValueError(f"{source}: not a regular file")
+    check_size(path.stat().st_size, path.name)
     return path.read_bytes(), path.name
 
 
 def inspect_command(source: str, *, schema: str | None, out: str | None, as_json: bool) -> int:
+    if out and not Path(out).resolve().parent.is_dir():
+        print(f"tdh inspect: --out {out}: the folder {Path(out).resolve().parent} does not exist", file=sys.stderr)
+        return 2
     try:
         loaded = load_declared_schema(schema, Path.cwd(), confined=False) if schema else None
         data, name = _load(source)

@@ -7,6 +7,7 @@ gets its zero back the same way as a CSV one, a JSON date string is parsed like 
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 import fastexcel
 import polars as pl
 
+from connectors.tabular.bounds import check_columns
 from connectors.tabular.dialect import (
     SAMPLE_ROWS,
     Dialect,
@@ -44,6 +46,7 @@ class Grid:
 def csv_grid(source: bytes | str, sample: str, encoding: Encoding, filename: str, *, complete: bool) -> Grid:
     """A CSV as UTF-8 bytes (in memory) or a UTF-8 file path (streaming)."""
     dialect = sniff_dialect(sample, complete=complete)
+    _check_header_width(sample, dialect, filename)
     options = _csv_options(dialect)
     try:
         if isinstance(source, str):
@@ -70,6 +73,15 @@ def csv_grid(source: bytes | str, sample: str, encoding: Encoding, filename: str
     if not dialect.has_header:
         changes.append(change("no_header", "no header row: columns named by position"))
     return Grid(frame, originals, dialect.has_header, details, changes)
+
+
+def _check_header_width(sample: str, dialect: Dialect, filename: str) -> None:
+    """The column count from the header line, before polars allocates for every column."""
+    lines = sample.splitlines()
+    if len(lines) > dialect.header_line:
+        cells = next(csv.reader([lines[dialect.header_line]], delimiter=dialect.delimiter,
+                                quotechar=dialect.quote or '"'), [])
+        check_columns(len(cells), filename)
 
 
 def _csv_options(dialect: Dialect) -> dict:
@@ -99,6 +111,7 @@ def spreadsheet_grid(data: bytes, filename: str, format_: str) -> Grid:
         raise UnreadableFile(filename, f"unreadable {format_.upper()}: {first_line(error)}") from None
     if frame.height == 0:
         raise UnreadableFile(filename, f"the first sheet ({sheets[0]}) is empty")
+    check_columns(frame.width, filename)
     rows = frame.head(SAMPLE_ROWS).rows()
     header = header_index(rows)
     has_header = looks_like_header(rows[header])
@@ -121,6 +134,9 @@ def json_grid(text: str, filename: str) -> tuple[Grid, str]:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise UnreadableFile(filename, f"invalid JSON: {error}") from None
+    except RecursionError:
+        raise UnreadableFile(filename, "JSON imbriqué sur plus de niveaux que le lecteur n'en suit"
+                                       " (environ 1 000)") from None
     if isinstance(document, dict) and document.get("type") == "FeatureCollection":
         return _geojson_grid(document, filename), "geojson"
     records = document
@@ -128,7 +144,7 @@ def json_grid(text: str, filename: str) -> tuple[Grid, str]:
         records = next((document[key] for key in ("results", "data", "records") if key in document), None)
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise UnreadableFile(filename, "JSON without a list of records")
-    return _records_grid(records), "json"
+    return _records_grid(records, filename=filename), "json"
 
 
 def _geojson_grid(document: dict, filename: str) -> Grid:
@@ -138,7 +154,7 @@ def _geojson_grid(document: dict, filename: str) -> Grid:
     records = [dict(feature.get("properties") or {}) for feature in features]
     keys = _keys(records)
     # The geometry is kept whole, as GeoJSON text, in the last column.
-    grid = _records_grid(records, keys)
+    grid = _records_grid(records, keys, filename)
     geometries = [_cell(feature.get("geometry")) for feature in features]
     frame = grid.frame.with_columns(pl.Series(f"c{len(keys)}", geometries, dtype=pl.String))
     return Grid(frame, [*keys, "geometry"], False, grid.details, geometry_columns=(len(keys),))
@@ -148,8 +164,9 @@ def _keys(records: list[dict]) -> list[str]:
     return list(dict.fromkeys(key for record in records for key in record))
 
 
-def _records_grid(records: list[dict], keys: list[str] | None = None) -> Grid:
+def _records_grid(records: list[dict], keys: list[str] | None = None, filename: str = "") -> Grid:
     keys = _keys(records) if keys is None else keys
+    check_columns(len(keys), filename)
     columns = {
         f"c{index}": pl.Series([_cell(record.get(key)) for record in records], dtype=pl.String)
         for index, key in enumerate(keys)

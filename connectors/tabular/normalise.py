@@ -308,6 +308,9 @@ def _profile(name: str, double_encoding_possible: bool) -> tuple[str, ...]:
     return tuple(key for key in _measures(name, width=v.code_width(name)) if key not in skipped)
 
 
+_COLUMNS_PER_QUERY = 32
+
+
 def _collect(
     frame: pl.LazyFrame,
     wanted: dict[str, Sequence[str]],
@@ -317,6 +320,15 @@ def _collect(
     totals: Sequence[pl.Expr] = (),
     parsed: bool = True,
 ) -> dict:
+    if engine != "streaming" and len(wanted) > _COLUMNS_PER_QUERY:
+        # Polars plans one select of thousands of expressions in more than linear time
+        # (1,000 columns: 18.6 s in one query, 8.7 s in groups of 32); on a frame in memory
+        # a query per group costs no extra read. A file scan is read once, whatever its width.
+        items, found = list(wanted.items()), {}
+        for start in range(0, len(items), _COLUMNS_PER_QUERY):
+            found.update(_collect(frame, dict(items[start:start + _COLUMNS_PER_QUERY]), plans, engine,
+                                  totals=totals if start == 0 else (), parsed=parsed))
+        return found
     by_name = {plan.name: plan for plan in plans}
     expressions = list(totals)
     for name, keys in wanted.items():

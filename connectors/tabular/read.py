@@ -13,6 +13,7 @@ from collections.abc import Collection
 
 import polars as pl
 
+from connectors.tabular.bounds import check_lines, check_size, check_spreadsheet_zip
 from connectors.tabular.encoding import decode, might_be_double_encoded
 from connectors.tabular.errors import UnreadableFile, first_line
 from connectors.tabular.grids import SNIFF_CHARACTERS, Grid, csv_grid, json_grid, spreadsheet_grid
@@ -47,6 +48,7 @@ def read_table(
     hold, typically the string fields of the TableSchema the file is validated against:
     in a field declared `^(\\d+|N/A)$`, "N/A" is a value, not a missing number.
     """
+    check_size(len(data), filename)
     format_ = detect_format(data, filename)
     if format_ == "parquet":
         table = _parquet(data, filename)
@@ -58,8 +60,10 @@ def read_table(
             raise UnreadableFile(filename, "empty file")
         utf8 = data if encoding.codec == "utf-8" else text.encode("utf-8")
         if format_ == "json":
+            check_size(len(utf8), filename, "max_json_bytes", "taille du document JSON (octets)")
             grid, format_ = json_grid(text, filename)
         else:
+            check_lines(utf8, filename)
             sample = text[:SNIFF_CHARACTERS]
             complete = len(sample) == len(text)
             grid = csv_grid(utf8, sample, encoding, filename, complete=complete)
@@ -101,6 +105,7 @@ def _zip_format(data: bytes, filename: str) -> str:
         check_zip(data, filename)
     except UnsafeArchive as error:
         raise UnreadableFile(filename, str(error)) from None
+    check_spreadsheet_zip(data, filename)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         names = set(archive.namelist())

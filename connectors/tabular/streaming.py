@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from connectors.tabular.bounds import check_lines
 from connectors.tabular.encoding import (
     Encoding,
     check_text,
@@ -126,11 +127,12 @@ def _as_utf8(
 def _utf8_suspect(path: Path, chunk_bytes: int) -> bool | None:
     """None when the file is not valid UTF-8, else whether it might be double-encoded."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    suspect = False
+    suspect, carried = False, 0
     with path.open("rb") as file:
         try:
             while chunk := file.read(chunk_bytes):
                 decoder.decode(chunk)
+                carried = check_lines(chunk, path.name, carried)
                 suspect = suspect or might_be_double_encoded(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -140,11 +142,12 @@ def _utf8_suspect(path: Path, chunk_bytes: int) -> bool | None:
 
 def _transcode(path_in: Path, path_out: Path, encoding: Encoding, filename: str, chunk_bytes: int) -> bool:
     decoder = codecs.getincrementaldecoder(encoding.codec)()
-    offset, suspect = 0, False
+    offset, suspect, carried = 0, False, 0
     with path_in.open("rb") as source, path_out.open("wb") as target:
         try:
             while chunk := source.read(chunk_bytes):
                 utf8 = decoder.decode(chunk).encode("utf-8")
+                carried = check_lines(utf8, filename, carried)
                 suspect = suspect or might_be_double_encoded(utf8)
                 target.write(utf8)
                 offset += len(chunk)
