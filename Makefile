@@ -19,8 +19,7 @@ setup: .venv/.synced
 # or the venv is read-only, every process would compile its imports again (0.4 s of each
 # `tdh inspect`, 1.5 s of each Dagster process); uv takes some 15 s for the whole venv.
 .venv/.synced: pyproject.toml uv.lock
-	@command -v uv >/dev/null || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
-	uv sync --frozen --compile-bytecode --python $(PYTHON)
+	UV=$$(bash deploy/local/tools/uv.sh $(UV_VERSION)) && $$UV sync --frozen --compile-bytecode --python $(PYTHON)
 	.venv/bin/python -m compileall -q pipelines connectors catalog
 	@touch $@
 

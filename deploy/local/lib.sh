@@ -134,3 +134,32 @@ service_python() {
   apt_ensure python3.11 python3.11-venv python3.11-dev
   echo /usr/bin/python3.11
 }
+
+# ensure_go MODULE_DIR: a Go toolchain at least as new as the `go` line of MODULE_DIR/go.mod
+# on PATH. The machine's own when new enough; else Go's release from the Go module proxy
+# (golang.org/toolchain, what `GOTOOLCHAIN` would fetch), unpacked once into
+# $STACK_DIR/tools: Debian 12's golang-go (1.19) is too old and cannot switch toolchains.
+ensure_go() {
+  local need have arch proxy dir zip
+  need=$(awk '$1 == "go" { print $2; exit }' "$1/go.mod")
+  if command -v go >/dev/null 2>&1; then
+    have=$(go env GOVERSION 2>/dev/null | sed 's/^go//')
+    if [ -n "$have" ] && [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n1)" = "$need" ]; then return 0; fi
+  fi
+  case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; *) die "no Go release for $(uname -m)" ;; esac
+  dir="$STACK_DIR/tools/go$need"
+  if [ ! -x "$dir/bin/go" ]; then
+    proxy=${GOPROXY:-https://proxy.golang.org}; proxy=${proxy%%,*}
+    [ "$proxy" = direct ] || [ "$proxy" = off ] && proxy=https://proxy.golang.org
+    zip="$STACK_DIR/tools/go$need.zip"
+    mkdir -p "$STACK_DIR/tools"
+    log "fetching Go $need from the Go module proxy ($proxy, golang.org/toolchain; about 70 MB, once)"
+    curl -fsSL --retry 3 -o "$zip" "$proxy/golang.org/toolchain/@v/v0.0.1-go$need.linux-$arch.zip" \
+      || die "cannot fetch Go $need from $proxy"
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    python3 -m zipfile -e "$zip" "$dir.tmp" && rm -f "$zip"
+    mv "$dir.tmp/golang.org/toolchain@v0.0.1-go$need.linux-$arch" "$dir" && rm -rf "$dir.tmp"
+    chmod +x "$dir"/bin/* "$dir"/pkg/tool/*/* 2>/dev/null || true
+  fi
+  export PATH="$dir/bin:$PATH" GOTOOLCHAIN=local
+}

@@ -5,13 +5,7 @@
 # `up` is idempotent; `down` then `up` keeps the data.
 set -euo pipefail
 
-DEPLOY_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PROJECT_DIR=$(cd "$DEPLOY_DIR/../.." && pwd)
-STACK_DIR=${STACK_DIR:-$PROJECT_DIR/.stack}
-export DEPLOY_DIR PROJECT_DIR STACK_DIR
-mkdir -p "$STACK_DIR"
-
-. "$DEPLOY_DIR/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 # Start order matters: CKAN needs PostgreSQL, Redis and Solr (whose schema comes from the
 # CKAN package, so CKAN is installed before Solr starts); Superset needs PostgreSQL.

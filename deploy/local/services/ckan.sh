@@ -225,7 +225,7 @@ ckan_instance_start() {
   ckan_instance "$1"
   if ckan_healthy; then
     # Running: restart only when install rewrote the ini since this process started.
-    [ -f "$RUN_DIR/$CK_NAME.pid" ] && [ "$CK_INI" -nt "$RUN_DIR/$CK_NAME.pid" ] || return 0
+    [ -f "$RUN_DIR/$CK_NAME.pid" ] && [ "$CK_INI" -nt "$RUN_DIR/$CK_NAME.pid" ] || { ckan_reindex_if_asked; return 0; }
     log "$CK_NAME settings changed; restarting"
     stop_daemon "$CK_NAME"
   fi
@@ -234,6 +234,16 @@ ckan_instance_start() {
     "$CKAN_VENV/bin/gunicorn" --no-control-socket -w "$CK_WORKERS" -b "127.0.0.1:$CK_PORT" \
     --timeout 300 --graceful-timeout 10 --chdir "$CKAN_CONF_DIR" wsgi:application
   wait_for_http "$CK_NAME" "$CK_URL/api/3/action/status_show" "$CK_LOG" 120 "$CK_NAME"
+  ckan_reindex_if_asked
+}
+
+# Solr's schema of this instance's core changed (solr.sh left a flag): index everything again.
+ckan_reindex_if_asked() {
+  local flag="$SOLR_HOME/$CK_NAME/conf/.reindex"
+  [ -f "$flag" ] || return 0
+  log "$CK_NAME: rebuilding the search index for the new Solr schema"
+  ckan_cli search-index rebuild >>"$CK_LOG" 2>&1 || fail_with_log "$CK_NAME" "$CK_LOG"
+  rm -f "$flag"
 }
 
 ckan_instance_stop() { ckan_instance "$1"; stop_daemon "$CK_NAME"; }

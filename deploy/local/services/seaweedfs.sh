@@ -49,10 +49,7 @@ seaweedfs_install() {
   ensure_secret STACK_S3_ADMIN_ACCESS_KEY 20
   ensure_secret STACK_S3_ADMIN_SECRET_KEY 40
   mkdir -p "$SEAWEEDFS_DIR"
-  if ! command -v go >/dev/null 2>&1; then
-    [ -x "$BIN_DIR/weed" ] && { log "seaweedfs: no Go toolchain, keeping $BIN_DIR/weed unchecked"; return 0; }
-    die "seaweedfs: the Go toolchain (>= the go line of $SEAWEEDFS_MODULE_DIR/go.mod) is required to build weed"
-  fi
+  ensure_go "$SEAWEEDFS_MODULE_DIR"
   local want; want=$(seaweedfs_pinned_version)
   [ -n "$want" ] || die "seaweedfs: no github.com/seaweedfs/seaweedfs version in $SEAWEEDFS_MODULE_DIR/go.mod"
   if [ -x "$BIN_DIR/weed" ] && [ "$(seaweedfs_built_version)" = "$want" ]; then return 0; fi

@@ -65,15 +65,21 @@ solr_sync_home() {
   mkdir -p "$SOLR_HOME"
   solr_running && running=1
   solr_sync_file "$SOLR_SRC/home/solr.xml" "$SOLR_HOME/solr.xml"
+  # CKAN's schema with its `text` type analysed for French (deploy/local/solr/french_text.py).
+  local schema="$SOLR_HOME/ckan-schema-fr.xml"
+  python3 "$SOLR_SRC/french_text.py" <"$SOLR_CKAN_SCHEMA" >"$schema.tmp" || die "solr: cannot write the French schema"
+  mv -f "$schema.tmp" "$schema"
   for core in "${SOLR_CORES[@]}"; do
     mkdir -p "$SOLR_HOME/$core/conf"
     for f in "${SOLR_CONF_FILES[@]}"; do
       solr_sync_file "$SOLR_SRC/home/ckan/conf/$f" "$SOLR_HOME/$core/conf/$f"
     done
-    if [ -f "$SOLR_HOME/$core/conf/schema.xml" ] && ! cmp -s "$SOLR_CKAN_SCHEMA" "$SOLR_HOME/$core/conf/schema.xml"; then
-      log "solr: CKAN's schema.xml changed; after the restart, rebuild the index of $core (ckan search-index rebuild)"
+    if [ -f "$SOLR_HOME/$core/conf/schema.xml" ] && ! cmp -s "$schema" "$SOLR_HOME/$core/conf/schema.xml"; then
+      # The CKAN instance of this core rebuilds its index once it is up (ckan.sh).
+      log "solr: the schema of $core changed; its index is rebuilt when its CKAN starts"
+      touch "$SOLR_HOME/$core/conf/.reindex"
     fi
-    solr_sync_file "$SOLR_CKAN_SCHEMA" "$SOLR_HOME/$core/conf/schema.xml"
+    solr_sync_file "$schema" "$SOLR_HOME/$core/conf/schema.xml"
     if [ -f "$SOLR_HOME/$core/core.properties" ] || [ $running = 0 ]; then
       solr_sync_file "$SOLR_SRC/home/$core/core.properties" "$SOLR_HOME/$core/core.properties"
     fi

@@ -7,12 +7,7 @@
 # without any font, a headless page renders boxes.
 set -euo pipefail
 
-DEPLOY_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PROJECT_DIR=$(cd "$DEPLOY_DIR/../.." && pwd)
-STACK_DIR=${STACK_DIR:-$PROJECT_DIR/.stack}
-export DEPLOY_DIR PROJECT_DIR STACK_DIR
-mkdir -p "$STACK_DIR"
-. "$DEPLOY_DIR/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 apt_ensure chromium fonts-liberation fonts-dejavu-core
 command -v chromium >/dev/null 2>&1 || die "browser: chromium is not on PATH after installing the Debian package"

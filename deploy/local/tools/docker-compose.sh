@@ -12,12 +12,7 @@
 #   DOCKER_CONFIG=$PWD/.stack/docker-config docker compose version
 set -euo pipefail
 
-DEPLOY_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PROJECT_DIR=$(cd "$DEPLOY_DIR/../.." && pwd)
-STACK_DIR=${STACK_DIR:-$PROJECT_DIR/.stack}
-export DEPLOY_DIR PROJECT_DIR STACK_DIR
-mkdir -p "$STACK_DIR"
-. "$DEPLOY_DIR/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 COMPOSE_MODULE=github.com/docker/compose/v2
 COMPOSE_MODULE_DIR="$DEPLOY_DIR/compose-plugin"
@@ -51,7 +46,7 @@ if [ -x "$PLUGIN" ] && [ "$(built_version)" = "${want#v}" ]; then
   exit 0
 fi
 
-command -v go >/dev/null 2>&1 || die "docker-compose: the Go toolchain (>= the go line of $COMPOSE_MODULE_DIR/go.mod) is required to build the compose plugin"
+ensure_go "$COMPOSE_MODULE_DIR"
 log "building the docker compose plugin $want from the Go module proxy (5-10 min once per machine; log: $BUILD_LOG)"
 t0=$SECONDS
 # GOTOOLCHAIN=local: never download another Go; -mod=readonly: go.sum is the pin.
