@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from catalog.identifiers import is_insee_commune, is_siren
+from catalog.themes import check_theme
 from connectors.http import mask_url
 
 # Slugs end up in CKAN names, S3 keys and Dagster partition keys: no comma, no slash, no dot.
@@ -52,8 +53,11 @@ class DatasetOverride(_Strict):
     # The committee keeps the dataset out of the catalogue (the reason): personal data it
     # knows about and will not publish. Undeclared personal data stops the member's publication.
     withhold: str | None = None
+    theme: str | None = None  # EU data theme code (catalog/themes.py); else the pack's, if pooled
     drop_columns: tuple[str, ...] = ()
     pseudonymise_columns: tuple[str, ...] = ()
+
+    _t = field_validator("theme")(check_theme)
 
 
 class FileEntry(_Strict):
@@ -108,12 +112,23 @@ class Source(_Strict):
     tags: tuple[str, ...] = ()
     files: tuple[FileEntry, ...] = ()
     credentials_env: str | None = None  # NAME of the env var holding an API key
-    allow_private_network: bool = False  # only for stand-ins and intranet portals
+    allow_private_network: bool = False  # only for stand-ins and intranet portals: the source's own origin
+    # Other private origins (scheme://host:port) the source's files are served from, e.g. an
+    # intranet CKAN whose files sit on a file server; each must be named.
+    private_origins: tuple[str, ...] = ()
     datasets: dict[str, DatasetOverride] = Field(default_factory=dict)
     stations: tuple[Station, ...] = ()  # hubeau: the stations followed (dataset ids: their codes)
     days: int = Field(default=7, ge=1, le=30)  # hubeau: observation window, in days
     # hubeau: a fixed end of the window (replays, the demo's frozen data); None: the run's time
     window_end: datetime | None = None
+
+    @field_validator("private_origins")
+    @classmethod
+    def _origins(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not re.fullmatch(r"https?://[^/?#@\s]+", value.strip()):
+                raise ValueError(f"{value!r}: an origin is scheme://host[:port], nothing after")
+        return values
 
     @field_validator("window_end")
     @classmethod

@@ -17,6 +17,7 @@ import polars as pl
 from catalog.committee import Committee, Member
 from catalog.naming import resource_id, slugify
 from catalog.publication import DesiredDataset, DesiredResource
+from catalog.themes import group_name, theme_iri
 
 LICENCES = {  # CKAN licence ids for the licences French collectivities use, as sources spell them
     "etalab-2.0": "etalab-2.0", "lov2": "etalab-2.0", "licence ouverte": "etalab-2.0",
@@ -65,7 +66,8 @@ def publisher(member: Member) -> list[dict]:
              "identifier": f"https://annuaire-entreprises.data.gouv.fr/entreprise/{member.siren}"}]
 
 
-def member_dataset(member: Member, name: str, entry: dict, files: list[StagedFile]) -> DesiredDataset:
+def member_dataset(member: Member, name: str, entry: dict, files: list[StagedFile],
+                   theme: str | None = None) -> DesiredDataset:
     remote = entry["remote"]
     override = entry.get("override") or {}
     fields = {
@@ -89,6 +91,7 @@ def member_dataset(member: Member, name: str, entry: dict, files: list[StagedFil
         fields["conforms_to"] = sorted(set(conforms))
     fields["publisher"] = publisher(member)
     fields["contact"] = [{"name": member.name, "email": member.contact}]
+    fields.update(themed(override.get("theme") or theme))
     tags = tuple(sorted({_tag(t) for t in remote.get("tags", ()) if _tag(t)}))
     return DesiredDataset(name=name, fields=fields, tags=tags, resources=_resources(name, files))
 
@@ -109,6 +112,7 @@ class PooledFiles:
     sources_rows: int
     members: tuple[str, ...]
     dashboards: tuple[tuple[str, str], ...] = ()  # (lead's name, dashboard URL)
+    theme: str | None = None  # the pack's EU data theme
 
 
 def pooled_dataset_name(committee: Committee, pack: str) -> str:
@@ -134,6 +138,7 @@ def pooled_dataset(committee: Committee, pooled: PooledFiles) -> DesiredDataset:
         "provenance": ("Table mutualisée par le hub à partir des fichiers conformes au schéma publiés par chaque "
                        "membre ; la ressource « sources » dit quels fichiers sont inclus ou exclus, et pourquoi."),
         "publisher": [{"name": committee.name, "type": "http://purl.org/adms/publishertype/LocalAuthority"}],
+        **themed(pooled.theme),
     }
     files = [StagedFile(slug=pooled.pack, report={"name": pooled.title, "rows": pooled.rows}, csv=pooled.csv,
                         parquet=pooled.parquet)]
@@ -156,7 +161,7 @@ def _resources(name: str, files: list[StagedFile]) -> list[DesiredResource]:
         stem = slugify(base).replace("-", "_") or f.slug  # download names people recognise
         parquet = f.parquet
         resources.append(_resource(name, f"{f.slug}/csv", f"{base} (CSV)", "CSV", f"{stem}.csv", f.csv,
-                                   "text/csv", "Fichier normalisé : UTF-8, virgule, dates ISO." + _conformity(f.report),
+                                   "text/csv", _csv_description(f.report) + _conformity(f.report),
                                    lambda p=parquet: pl.read_parquet(io.BytesIO(p.read())), f.report.get("rows", 0)))
         resources.append(_resource(name, f"{f.slug}/parquet", f"{base} (Parquet)", "Parquet",
                                    f"{stem}.parquet", f.parquet, "application/vnd.apache.parquet",
@@ -166,6 +171,14 @@ def _resources(name: str, files: list[StagedFile]) -> list[DesiredResource]:
                                        f"{stem}_validation.csv", f.errors_csv, "text/csv",
                                        "Une ligne par erreur : ligne, colonne, valeur, règle, message."))
     return resources
+
+
+def _csv_description(report: dict) -> str:
+    validation = report.get("validation")
+    if validation:  # staging wrote it as the schema does (catalog/validation/rendering.py)
+        return (f"Fichier au format du schéma {validation['schema']} : noms, ordre et formats de ses champs,"
+                " UTF-8, virgule.")
+    return "Fichier normalisé : UTF-8, virgule, dates ISO."
 
 
 def _conformity(report: dict) -> str:
@@ -186,6 +199,13 @@ def _resource(dataset: str, role: str, title: str, fmt: str, filename: str, file
     return DesiredResource(id=resource_id(dataset, role), name=title, format=fmt, filename=filename,
                            sha256=file.sha256, content=file.read, description=description,
                            mimetype=mimetype, table=table, rows=rows)
+
+
+def themed(theme: str | None) -> dict:
+    """The dataset's EU theme: its CKAN group (browsing by theme) and its IRI (dcat:theme)."""
+    if not theme:
+        return {"groups": []}  # a theme removed leaves its group
+    return {"groups": [{"name": group_name(theme)}], "theme": [theme_iri(theme)]}
 
 
 def _tag(text: str) -> str:

@@ -145,6 +145,9 @@ def _metadata_differs(dataset: DesiredDataset, current: dict) -> bool:
         org = current.get("organization") or {}
         if key_org not in (org.get("name"), org.get("id"), current.get("owner_org")):
             return True
+    if "groups" in dataset.fields and sorted(g["name"] for g in current.get("groups", [])) != sorted(
+            g["name"] for g in dataset.fields["groups"]):
+        return True
     have_tags = sorted(t["name"] for t in current.get("tags", []))
     return have_tags != sorted(dataset.tags)
 
@@ -367,6 +370,28 @@ def ensure_organizations(ckan, wanted: list[tuple[str, str, str, dict[str, str]]
     rest = [organization for organization in wanted if organization[0] not in settled]
     created = in_parallel(lambda organization: ensure_organization(ckan, *organization), rest, workers)
     return [organization[0] for organization, new in zip(rest, created, strict=True) if new]
+
+
+def ensure_groups(ckan, wanted: list[tuple[str, str, str]]) -> list[str]:
+    """Each (name, title, description) group, created or relabelled; the names created now.
+    One group_list answers for all of them when none changed."""
+    if not wanted:
+        return []
+    listed = ckan.action.group_list(groups=[name for name, *_ in wanted], all_fields=True, limit=len(wanted))
+    current = {group["name"]: (group.get("title"), group.get("description")) for group in listed}
+    created = []
+    for name, title, description in wanted:
+        if name not in current:
+            try:
+                ckan.action.group_create(name=name, title=title, description=description)
+                created.append(name)
+                continue
+            except ValidationError as exc:  # deleted once: its name is still taken
+                if "name" not in (exc.error_dict or {}):
+                    raise
+        if current.get(name) != (title, description):
+            ckan.action.group_patch(id=name, title=title, description=description, state="active")
+    return created
 
 
 def ensure_organization(ckan, name: str, title: str, description: str, extras: dict[str, str]) -> bool:

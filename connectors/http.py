@@ -90,7 +90,10 @@ class UnsafeXml(UnexpectedContent):
 class FetchPolicy:
     """How far the hub trusts one source."""
 
-    allow_private_hosts: frozenset[str] = frozenset()  # e.g. {"127.0.0.1"} for stand-ins
+    allow_private_hosts: frozenset[str] = frozenset()  # e.g. {"127.0.0.1"}: any port (test stand-ins)
+    # e.g. {"http://10.0.0.5:8080"}: that scheme, host and port only (a committee's intranet
+    # portal), so an allowed portal cannot redirect the hub to another service of its host.
+    allow_private_origins: frozenset[str] = frozenset()
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     deadline: float = 120.0  # seconds for the whole resource, redirects and retries included
@@ -512,13 +515,13 @@ class _Fetch:
             port=port,
             host_header=host_header,
             request_target=request_target,
-            addresses=self._resolve(host, port, current),
+            addresses=self._resolve(host, port, current, scheme),
         )
         if self.origin is None:
             self.origin = target.origin
         return target
 
-    def _resolve(self, host: str, port: int, current: str) -> tuple[str, ...]:
+    def _resolve(self, host: str, port: int, current: str, scheme: str = "https") -> tuple[str, ...]:
         # getaddrinfo has no timeout of its own; the system resolver's bounds it.
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -529,6 +532,9 @@ class _Fetch:
             raise self._error(SourceUnavailable, current, cause) from None
         addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
         if host in {_ascii_host(allowed.strip("[]")) for allowed in self.policy.allow_private_hosts}:
+            return addresses
+        allowed = {origin_of(o) for o in self.policy.allow_private_origins}
+        if origin_of(f"{scheme}://{_bracketed(host)}:{port}") in allowed:
             return addresses
         for address in addresses:
             reason = _refusal(ipaddress.ip_address(address))
@@ -926,3 +932,15 @@ def _xml_encoding(body: bytes) -> str:
             return codec
     declared = _XML_DECLARED_ENCODING.match(body[:1024])
     return declared.group(1).decode("ascii") if declared else "utf-8"
+
+
+def origin_of(url: str) -> str:
+    """scheme://host:port of a URL, the port written even when it is the default."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    return f"{scheme}://{_bracketed(_ascii_host(parts.hostname or ''))}:{port}"
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

@@ -22,13 +22,12 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import PurePosixPath
-from urllib.parse import urlsplit
 
 from catalog.committee import Member, Source
 from catalog.naming import dataset_slug, resource_slug, slugify
 from connectors.changes import detect_change
 from connectors.deletions import DEFAULT_GRACE, Presence, reconcile
-from connectors.http import Fetched, FetchError, FetchPolicy, mask_url
+from connectors.http import Fetched, FetchError, FetchPolicy, mask_url, origin_of
 from connectors.landing import Landing, confirmed_by_listing, declared_facts, land_bytes, land_drop, land_resource
 from connectors.objectstore import ObjectStore, object_key
 from connectors.portals import ckan, dcat, files, hubeau, opendatasoft, udata
@@ -84,15 +83,15 @@ def source_policy(source: Source, base: FetchPolicy | None = None) -> FetchPolic
         name, template = API_KEY_HEADERS.get(source.type, ("Authorization", "{key}"))
         headers[name] = template.format(key=os.environ[source.credentials_env])
     allow = frozenset()
+    # The source's own origins (scheme, host, port), not its hosts: an intranet portal
+    # allowed on one port cannot send the hub to another service of the same machine.
     if source.allow_private_network and source.url:
-        allow = frozenset({_host(source.url)})
+        allow = frozenset({origin_of(source.url)})
     if source.allow_private_network and source.files:
-        allow = frozenset(_host(f.url) for f in source.files)
-    return replace(base or FetchPolicy(), allow_private_hosts=allow, headers=headers)
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).hostname or ""
+        allow = frozenset(origin_of(f.url) for f in source.files)
+    if source.allow_private_network:
+        allow |= {origin_of(origin) for origin in source.private_origins}
+    return replace(base or FetchPolicy(), allow_private_origins=allow, headers=headers)
 
 
 def list_source(

@@ -25,10 +25,12 @@ from catalog.publication import (
     DesiredDataset,
     Plan,
     apply,
+    ensure_groups,
     ensure_organizations,
     in_parallel,
     plan_against_catalogue,
 )
+from catalog.themes import theme_group
 from connectors.objectstore import ObjectStore, object_key
 from pipelines.dashboards import dashboard_slug
 from pipelines.gathering import manifest_key
@@ -44,6 +46,7 @@ DEFAULT_WORKERS = 4
 @dataclass
 class Publication:
     organizations_created: list[str] = field(default_factory=list)
+    groups_created: list[str] = field(default_factory=list)
     plan: dict = field(default_factory=dict)
     withheld: list[str] = field(default_factory=list)  # personal data without exemption
 
@@ -63,7 +66,8 @@ def desired_datasets(store: ObjectStore, committee: Committee, packs: list[Enabl
     archive: list[str] = []
     withheld: list[str] = []
     chosen = [m for m in committee.members if members is None or m.slug in members]
-    for found in in_parallel(partial(_member_datasets, store), chosen, workers):
+    themes = {pack.name: pack.pack.theme for pack in packs}
+    for found in in_parallel(partial(_member_datasets, store, themes), chosen, workers):
         desired += found.desired
         archive += found.archive
         withheld += found.withheld
@@ -93,12 +97,12 @@ def desired_datasets(store: ObjectStore, committee: Committee, packs: list[Enabl
                 sources_csv=_rendering(store, pooled_key(pack.name, "sources.csv"), state.get("sources_sha256")),
                 sources_rows=sum(len(info["sources"]) for info in state["members"].values()),
                 members=tuple(m for m, info in state["members"].items() if info["rows"]),
-                dashboards=dashboards,
+                dashboards=dashboards, theme=pack.pack.theme,
             )))
     return desired, archive, withheld
 
 
-def _member_datasets(store: ObjectStore, member: Member) -> _MemberDatasets:
+def _member_datasets(store: ObjectStore, themes: dict[str, str | None], member: Member) -> _MemberDatasets:
     found = _MemberDatasets()
     manifest = store.get_json(manifest_key(member.slug), default={"datasets": {}})
     # One listing says which resources were staged, rather than a lookup per resource.
@@ -122,7 +126,8 @@ def _member_datasets(store: ObjectStore, member: Member) -> _MemberDatasets:
             found.withheld.append(name)
             continue
         if files:
-            found.desired.append(member_dataset(member, name, entry, files))
+            pack = (entry.get("override") or {}).get("pooled_as")
+            found.desired.append(member_dataset(member, name, entry, files, themes.get(pack)))
     return found
 
 
@@ -161,6 +166,9 @@ def publish(store: ObjectStore, committee: Committee, ckan, packs: list[EnabledP
         organizations.append((member.slug, member.name, f"{member.name}, membre du {committee.name}.", extras))
     result.organizations_created = ensure_organizations(ckan, organizations, workers)
     desired, archive, withheld = desired_datasets(store, committee, packs, superset_url, workers, members, pooled)
+    # The EU themes the datasets name, as CKAN groups (catalog/themes.py).
+    themes = sorted({g["name"].upper() for d in desired for g in d.fields.get("groups", [])})
+    result.groups_created = ensure_groups(ckan, [theme_group(code) for code in themes])
     # Withheld datasets that were public before are archived too: personal data found
     # later must not stay online.
     todo: Plan = plan_against_catalogue(ckan, desired, archive=[*archive, *withheld], workers=workers)

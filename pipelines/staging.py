@@ -28,6 +28,7 @@ import polars as pl
 
 from catalog.privacy import Finding, pseudonymise, screen, screen_batches
 from catalog.validation import SchemaError, TableSchema, validate, validate_batches
+from catalog.validation.rendering import schema_rendering
 from connectors.digesting import DigestingStore
 from connectors.http import FetchError
 from connectors.objectstore import ObjectStore, object_key
@@ -81,7 +82,7 @@ def stage_member(store: ObjectStore, member: str, pseudonymisation_key: bytes,
             continue
         override = entry.get("override") or {}
         try:
-            schema = _schema_of(override, pack_schemas)
+            schema = declared_schema(override, pack_schemas)
         except (SchemaError, FetchError, OSError) as exc:  # its files wait; the others go on
             when = max((r["fetched_at"] for r in entry["resources"].values()), default="")
             result.failures.append(Failure("dataset", dataset, str(exc), when))
@@ -127,7 +128,9 @@ def _tally(result: MemberStaging, dataset: str, report: dict) -> None:
         result.invalid.append(dataset)
 
 
-def _schema_of(override: dict, pack_schemas: dict[str, TableSchema]) -> TableSchema | None:
+def declared_schema(override: dict, pack_schemas: dict[str, TableSchema]) -> TableSchema | None:
+    """The schema a dataset is validated against and published in: its own (the committee
+    file's `schema`), else the schema of the pack it feeds (`pooled_as`)."""
     if override.get("schema"):
         return load_declared_schema(override["schema"])
     return pack_schemas.get(override.get("pooled_as"))
@@ -181,7 +184,9 @@ def _stage_in_memory(store: ObjectStore, landing: dict, override: dict, schema: 
     findings = screen(frame, ignore_columns=columns.hashed)
     store.put_bytes(staged_key(member, dataset, resource, "parquet"), table.to_parquet(),
                     "application/vnd.apache.parquet")
-    store.put_bytes(staged_key(member, dataset, resource, "csv"), table.to_csv(), "text/csv")
+    # A file that declares a schema goes out in the schema's names, order and formats.
+    rendered = schema_rendering(frame, schema) if schema is not None else frame
+    store.put_bytes(staged_key(member, dataset, resource, "csv"), safe_csv(rendered), "text/csv")
     return _report(landing, override, table.report, columns, frame.columns, frame.height, validation, findings)
 
 
@@ -209,7 +214,8 @@ def _stage_streamed(store: ObjectStore, landing: dict, override: dict, schema: T
         store.put_file(staged_key(member, dataset, resource, "errors.csv"), work / "errors.csv", "text/csv")
 
     findings = screen_batches(_batches(table, rows, batch_rows), ignore_columns=columns.hashed)
-    _write_csv(_batches(table, rows, batch_rows), rendering)
+    batches = _batches(table, rows, batch_rows)
+    _write_csv((schema_rendering(b, schema) for b in batches) if schema is not None else batches, rendering)
     store.put_file(staged_key(member, dataset, resource, "parquet"), staged, "application/vnd.apache.parquet")
     store.put_file(staged_key(member, dataset, resource, "csv"), rendering, "text/csv")
     names = table.collect_schema().names()
@@ -260,7 +266,7 @@ def _write_csv(frames: Iterable[pl.DataFrame], path: Path) -> None:
     with path.open("wb") as file:
         for number, frame in enumerate(frames):
             data = safe_csv(frame)
-            # Column names are snake_case: the header is the first line, whatever the cells hold.
+            # Column names hold no line break: the header is the first line, whatever the cells hold.
             file.write(data if number == 0 else data.split(b"\n", 1)[1])
 
 
@@ -304,7 +310,7 @@ def _report(landing: dict, override: dict, normalisation: dict, columns: _Column
 
 # Bumped when reading, validation or screening change what a staged file holds, so that
 # unchanged raw bytes are staged again by the new rules.
-STAGING_RULES = 3
+STAGING_RULES = 4  # 4: a file declaring a schema is published in the schema's names and formats
 
 
 def _decisions_fingerprint(override: dict, schema: TableSchema | None) -> str:

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from catalog.committee import describe_error
+from catalog.themes import check_theme
 
 BUILTIN = Path(__file__).resolve().parent
 # A PostgreSQL identifier without quoting; 30 characters, so that `<pack>__<view>` stays
@@ -180,7 +181,7 @@ class Pack(_Strict):
     tenancy: Tenancy
     time_column: str | None = None
     tags: tuple[str, ...] = ()
-    theme: str | None = None  # EU data theme code, e.g. ENVI, GOVE, EDUC
+    theme: str | None = None  # EU data theme code, e.g. ENVI, GOVE, EDUC (catalog/themes.py)
     measures: tuple[Measure, ...] = ()
     views: tuple[View, ...] = ()
     # Labels and number formats of columns, for the table and its views (the schema's
@@ -190,6 +191,7 @@ class Pack(_Strict):
     folder: Path = Field(default=BUILTIN, exclude=True)
 
     _n = field_validator("name")(_name)
+    _t = field_validator("theme")(check_theme)
 
     @model_validator(mode="after")
     def _references(self) -> Pack:

@@ -13,6 +13,7 @@ from pipelines.dashboards import (
     retire_superset_lead,
 )
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource, SupersetResource, WarehouseResource
+from pipelines.locks import exclusive
 from pipelines.packs import EnabledPack
 from pipelines.superset import Superset, SupersetError
 from pipelines.warehouse import lead_access, lead_datasets, retire_lead, view_name
@@ -25,49 +26,56 @@ def dashboards_asset(packs: list[EnabledPack]) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, committee: CommitteeResource, warehouse: WarehouseResource,
         superset: SupersetResource, object_store: ObjectStoreResource,
     ) -> dg.MaterializeResult:
-        config, enabled = committee.load(), committee.packs()
-        client = Superset(superset.url, superset.username, superset.password)
-        store = object_store.store()
-        target = urlsplit(warehouse.url)
-        published, imports, failed = {}, 0, []
-        for lead in config.leads:
-            members = [config.member(m) for m in lead.members]
-            access = lead_access(warehouse.url, lead.member, tuple(m.insee for m in members if m.insee),
-                                 tuple(m.siren for m in members))
-            lead_name = config.member(lead.member).name
-            granted, boards = [], {}
-            for pack in enabled.values():
-                # One pack's failure (a Superset error, a broken view) leaves the others standing.
-                try:
-                    # The views' columns, as the warehouse has them (the bundle lists them).
-                    datasets = lead_datasets(warehouse.url, pack, access)
-                    hash_key = f"dashboards/{lead.member}/{pack.name}.json"
-                    known = store.get_json(hash_key, default={}).get("bundle_sha256")
-                    board, digest = publish_pack_dashboard(client, lead_name, access, pack, datasets,
-                                                           target.hostname, target.port or 5432,
-                                                           target.path.lstrip("/"), known)
-                except (SupersetError, psycopg.Error) as exc:
-                    failed.append(f"{lead.member}/{pack.name}: {exc}")
-                    context.log.error(failed[-1])
-                    continue
-                if board.imported:
-                    imports += 1
-                    store.put_json(hash_key, {"bundle_sha256": digest})
-                tenancy = pack.pack.tenancy.column
-                for dataset_id, (view, columns) in zip(board.dataset_ids, datasets.items(), strict=True):
-                    granted.append((dataset_id, view_name(pack.name, view),
-                                    access.clause(pack) if tenancy in columns else None))
-                boards[pack.name] = {"dashboard": f"{superset.url}/superset/dashboard/{board.slug}/",
-                                     "title": board.title, "charts": list(board.chart_ids)}
-            user = grant_superset_access(client, lead_name, access, lead_user_password(superset.password, lead.member),
-                                         granted)
-            published[lead.member] = {"user": user, "dashboards": boards}
-        _retire_former_leads(store, config, warehouse.url, client)
-        if failed:  # after every other dashboard is done: the run says what did not work
-            raise dg.Failure(description="; ".join(failed), metadata={"leads": dg.MetadataValue.json(published)})
-        return dg.MaterializeResult(metadata={"leads": dg.MetadataValue.json(published), "imports": imports})
+        with exclusive("dashboards"):
+            return _dashboards(context, committee, warehouse, superset, object_store)
 
     return dashboards
+
+
+def _dashboards(context: dg.AssetExecutionContext, committee: CommitteeResource, warehouse: WarehouseResource,
+                superset: SupersetResource, object_store: ObjectStoreResource) -> dg.MaterializeResult:
+    config, enabled = committee.load(), committee.packs()
+    client = Superset(superset.url, superset.username, superset.password)
+    store = object_store.store()
+    target = urlsplit(warehouse.url)
+    published, imports, failed = {}, 0, []
+    for lead in config.leads:
+        members = [config.member(m) for m in lead.members]
+        access = lead_access(warehouse.url, lead.member, tuple(m.insee for m in members if m.insee),
+                             tuple(m.siren for m in members))
+        lead_name = config.member(lead.member).name
+        granted, boards = [], {}
+        for pack in enabled.values():
+            # One pack's failure (a Superset error, a broken view) leaves the others standing.
+            try:
+                # The views' columns, as the warehouse has them (the bundle lists them).
+                datasets = lead_datasets(warehouse.url, pack, access)
+                hash_key = f"dashboards/{lead.member}/{pack.name}.json"
+                known = store.get_json(hash_key, default={}).get("bundle_sha256")
+                board, digest = publish_pack_dashboard(client, lead_name, access, pack, datasets,
+                                                       target.hostname, target.port or 5432,
+                                                       target.path.lstrip("/"), known)
+            except (SupersetError, psycopg.Error) as exc:
+                failed.append(f"{lead.member}/{pack.name}: {exc}")
+                context.log.error(failed[-1])
+                continue
+            if board.imported:
+                imports += 1
+                store.put_json(hash_key, {"bundle_sha256": digest})
+            tenancy = pack.pack.tenancy.column
+            for dataset_id, (view, columns) in zip(board.dataset_ids, datasets.items(), strict=True):
+                granted.append((dataset_id, view_name(pack.name, view),
+                                access.clause(pack) if tenancy in columns else None))
+            boards[pack.name] = {"dashboard": f"{superset.url}/superset/dashboard/{board.slug}/",
+                                 "title": board.title, "charts": list(board.chart_ids)}
+        user = grant_superset_access(client, lead_name, access, lead_user_password(superset.password, lead.member),
+                                     granted)
+        published[lead.member] = {"user": user, "dashboards": boards}
+    _retire_former_leads(store, config, warehouse.url, client)
+    if failed:  # after every other dashboard is done: the run says what did not work
+        raise dg.Failure(description="; ".join(failed), metadata={"leads": dg.MetadataValue.json(published)})
+    return dg.MaterializeResult(metadata={"leads": dg.MetadataValue.json(published), "imports": imports})
+
 
 
 def _retire_former_leads(store, config, warehouse_url: str, client: Superset) -> None:

@@ -6,6 +6,7 @@ import dagster as dg
 from pipelines.defs.partitions import MEMBERS
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource
 from pipelines.gathering import gather_member
+from pipelines.locks import exclusive, step_name
 
 # A portal that times out or answers 503 is tried again later, for this member only.
 GATHERING_RETRIES = dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
@@ -17,7 +18,8 @@ def raw(
     context: dg.AssetExecutionContext, committee: CommitteeResource, object_store: ObjectStoreResource
 ) -> dg.MaterializeResult:
     """Raw bytes of the member's resources, content-addressed, with provenance records."""
-    report = gather_member(object_store.store(), committee.load().member(context.partition_key))
+    with exclusive(step_name("raw", context.partition_key)):
+        report = gather_member(object_store.store(), committee.load().member(context.partition_key))
     for failure in report.failures:
         context.log.warning(f"{report.member}: {failure.what} {failure.where}: {failure.why}")
     return dg.MaterializeResult(

@@ -8,6 +8,7 @@ from functools import partial
 import dagster as dg
 
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource, WarehouseResource
+from pipelines.locks import exclusive, step_name
 from pipelines.packs import EnabledPack
 from pipelines.pooling import pool_pack, pooled_key, read_part, write_downloads
 from pipelines.warehouse import grant_lead, lead_access, load_table
@@ -17,7 +18,8 @@ def pooled_asset(pack: EnabledPack) -> dg.AssetsDefinition:
     @dg.asset(key=["pooled", pack.name], deps=["staged"], group_name="pooling", kinds={"polars", "parquet"},
               description=pack.pack.description, pool=f"pooling_{pack.name}")
     def _pooled(committee: CommitteeResource, object_store: ObjectStoreResource) -> dg.MaterializeResult:
-        result = pool_pack(object_store.store(), committee.load(), committee.pack(pack.name))
+        with exclusive(step_name("pooled", pack.name)):
+            result = pool_pack(object_store.store(), committee.load(), committee.pack(pack.name))
         return dg.MaterializeResult(metadata={
             "rows": result.rows, "members": dg.MetadataValue.json(result.members),
             "reread": dg.MetadataValue.json(result.reread), "changed": result.changed, "sha256": result.sha256,
@@ -33,7 +35,8 @@ def downloads_asset(pack: EnabledPack) -> dg.AssetsDefinition:
     def _downloads(committee: CommitteeResource, object_store: ObjectStoreResource) -> dg.MaterializeResult:
         """The pooled table as one Parquet and one CSV file for the catalogue, streamed from the
         members' parts when the table changed (a cost that grows with the whole table)."""
-        done = write_downloads(object_store.store(), committee.pack(pack.name))
+        with exclusive(step_name("downloads", pack.name)):
+            done = write_downloads(object_store.store(), committee.pack(pack.name))
         return dg.MaterializeResult(metadata={"written": done is not None,
                                               "rows": done["rows"] if done else None})
 
@@ -52,14 +55,15 @@ def warehouse_asset(pack: EnabledPack) -> dg.AssetsDefinition:
         state = store.get_json(pooled_key(pack.name, "state.json"), default={})
 
         parts = {m: info["part_sha256"] for m, info in state.get("members", {}).items() if info["rows"]}
-        rows = load_table(warehouse.url, enabled, parts, partial(read_part, store, enabled))
         leads = {}
-        for lead in config.leads:
-            members = [config.member(m) for m in lead.members]
-            access = lead_access(warehouse.url, lead.member, tuple(m.insee for m in members if m.insee),
-                                 tuple(m.siren for m in members))
-            grant_lead(warehouse.url, enabled, access)
-            leads[lead.member] = {"role": access.role, "communes": list(access.communes)}
+        with exclusive(step_name("warehouse", pack.name)):
+            rows = load_table(warehouse.url, enabled, parts, partial(read_part, store, enabled))
+            for lead in config.leads:
+                members = [config.member(m) for m in lead.members]
+                access = lead_access(warehouse.url, lead.member, tuple(m.insee for m in members if m.insee),
+                                     tuple(m.siren for m in members))
+                grant_lead(warehouse.url, enabled, access)
+                leads[lead.member] = {"role": access.role, "communes": list(access.communes)}
         return dg.MaterializeResult(metadata={
             "loaded": rows is not None, "rows": rows if rows is not None else state.get("rows", 0),
             "leads": dg.MetadataValue.json(leads)})

@@ -12,6 +12,7 @@ from pipelines.defs.resources import (
     ObjectStoreResource,
     SupersetResource,
 )
+from pipelines.locks import exclusive, step_name
 from pipelines.packs import EnabledPack
 from pipelines.publishing import Publication, publish
 
@@ -25,8 +26,10 @@ def published(
     catalogue: CatalogueResource,
 ) -> dg.MaterializeResult:
     """The member's publishable datasets in its CKAN organization; withheld ones archived."""
-    result = publish(object_store.store(), committee.load(), catalogue.client(), [],
-                     workers=catalogue.workers, members=[context.partition_key], pooled=False)
+    with exclusive(step_name("published", context.partition_key)):
+        result = publish(object_store.store(), committee.load(), catalogue.client(),
+                         list(committee.packs().values()), workers=catalogue.workers,
+                         members=[context.partition_key], pooled=False)
     return _report(context, result)
 
 
@@ -41,8 +44,9 @@ def catalog_asset(packs: list[EnabledPack]) -> dg.AssetsDefinition:
         superset: SupersetResource,
     ) -> dg.MaterializeResult:
         """The committee's organization and its pooled datasets, with links to the lead dashboards."""
-        result = publish(object_store.store(), committee.load(), catalogue.client(),
-                         list(committee.packs().values()), superset.url, workers=catalogue.workers, members=[])
+        with exclusive("catalog"):
+            result = publish(object_store.store(), committee.load(), catalogue.client(),
+                             list(committee.packs().values()), superset.url, workers=catalogue.workers, members=[])
         return _report(context, result)
 
     return catalog

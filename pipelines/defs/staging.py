@@ -13,6 +13,7 @@ import dagster as dg
 
 from pipelines.defs.partitions import MEMBERS
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource, PrivacyResource
+from pipelines.locks import exclusive, step_name
 from pipelines.staging import stage_member
 
 
@@ -42,7 +43,8 @@ def staged(
     privacy: PrivacyResource,
 ):
     schemas = {name: pack.schema for name, pack in committee.packs().items()}
-    result = stage_member(object_store.store(), context.partition_key, privacy.key(), schemas)
+    with exclusive(step_name("staged", context.partition_key)):
+        result = stage_member(object_store.store(), context.partition_key, privacy.key(), schemas)
     for failure in result.failures:
         context.log.warning(f"{result.member}: {failure.where}: {failure.why}")
     yield dg.MaterializeResult(metadata={

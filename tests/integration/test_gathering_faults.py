@@ -51,8 +51,9 @@ def member(slug: str, *sources: Source) -> Member:
     )
 
 
-def ckan_source(url: str) -> Source:
-    return Source(type="ckan", url=url, allow_private_network=True)
+def ckan_source(url: str, *files: str) -> Source:
+    """A portal on the loopback, its files on the stand-in file hosts `files` (other origins)."""
+    return Source(type="ckan", url=url, allow_private_network=True, private_origins=files)
 
 
 def package(package_id: str, files: FileHost, name: str, modified: str = PUBLISHED) -> dict:
@@ -149,17 +150,18 @@ def world(slug):
     )
     udata = UdataPortal({"crach": [copy]}).start()
     sources = (
-        ckan_source(portal.url),
-        ckan_source(failing.url),
-        ckan_source(f"http://127.0.0.1:{down_port}"),
-        Source(type="dcat", url=loop.catalog_url, allow_private_network=True),
-        Source(type="dcat", url=duplicates.catalog_url, allow_private_network=True),
+        ckan_source(portal.url, files.url),
+        ckan_source(failing.url, files.url),
+        ckan_source(f"http://127.0.0.1:{down_port}", files.url),
+        Source(type="dcat", url=loop.catalog_url, allow_private_network=True, private_origins=(files.url,)),
+        Source(type="dcat", url=duplicates.catalog_url, allow_private_network=True, private_origins=(files.url,)),
         Source(
             type="files",
             allow_private_network=True,
             files=(FileEntry(id="declared", url=f"{files.url}/declared.csv", title="Fichier déclaré"),),
         ),
-        Source(type="udata", url=udata.url, organization="crach", allow_private_network=True),
+        Source(type="udata", url=udata.url, organization="crach", allow_private_network=True,
+               private_origins=(files.url,)),
     )
     built = World(
         member(slug, *sources),
@@ -295,7 +297,7 @@ def test_a_dataset_deleted_upstream_is_missing_then_archived_and_never_removed(s
         portal = CkanPortal([package("stays", files, "stays.csv"), package("gone", files, "gone.csv")]).start()
         other = CkanPortal([package("elsewhere", files, "elsewhere.csv")]).start()
         try:
-            crach = member(slug, ckan_source(portal.url), ckan_source(other.url))
+            crach = member(slug, ckan_source(portal.url, files.url), ckan_source(other.url, files.url))
             gather_member(store, crach, T0, policy=POLICY)
             gone, elsewhere = dataset_slug(slug, "gone"), dataset_slug(slug, "elsewhere")
             gone_resources = store.get_json(manifest_key(slug))["datasets"][gone]["resources"]

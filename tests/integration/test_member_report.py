@@ -55,7 +55,7 @@ def test_the_report_names_the_member_each_failure_and_the_datasets_gone(store, s
         siren="215600461",
         contact="donnees@crach.example.fr",
         sources=(
-            Source(type="ckan", url=portal.url, allow_private_network=True),
+            Source(type="ckan", url=portal.url, allow_private_network=True, private_origins=(files.url,)),
             Source(
                 type="files",
                 allow_private_network=True,

@@ -13,6 +13,7 @@ from datetime import date
 
 import polars as pl
 import pytest
+import requests
 from ckanapi import NotFound, RemoteCKAN
 
 from catalog.committee import Committee
@@ -195,3 +196,46 @@ def test_publishing_again_with_nothing_new_reads_no_staged_file_and_writes_nothi
                 ckan.action.organization_purge(id=name)
             except NotFound:
                 pass
+
+
+class DyingCKAN(Recorder):
+    """The real CKAN until it dies: every call after the `lives`-th write fails as a
+    stopped CKAN does (connection refused), as if its process were killed mid-publication."""
+
+    def __init__(self, ckan: RemoteCKAN, lives: int) -> None:
+        super().__init__(ckan)
+        self.lives = lives
+
+    def __getattr__(self, action: str):
+        call = super().__getattr__(action)
+
+        def dying(**kwargs):
+            with self.lock:
+                dead = self.lives <= 0
+                if action in WRITES:
+                    self.lives -= 1
+            if dead:
+                raise requests.ConnectionError("Connection refused (CKAN stopped)")
+            return call(**kwargs)
+        return dying
+
+
+@pytest.mark.parametrize("lives", [1, 2, 3, 5, 8])
+def test_ckan_stopped_mid_publication_the_next_run_converges_without_duplicates(ckan, org, lives):
+    datasets = [_dataset(f"{org}-{x}", org) for x in "abc"]
+    interrupted = plan(datasets, {})
+    apply(interrupted, DyingCKAN(ckan, lives), workers=2)
+    assert interrupted.failed  # CKAN went away before the end
+    time.sleep(1.5)  # Solr's soft commit
+    again = plan_against_catalogue(ckan, datasets, workers=2)
+    apply(again, ckan, workers=2)
+    assert again.failed == []
+    for dataset in datasets:
+        held = ckan.action.package_show(id=dataset.name, use_cache=False)
+        assert sorted(r["name"] for r in held["resources"]) == ["csv", "parquet"]  # no duplicate resource
+        assert {r["hash"] for r in held["resources"]} == {r.sha256 for r in dataset.resources}
+    time.sleep(1.5)
+    names = [p["name"] for p in ckan.action.package_search(fq=f"owner_org:{held['owner_org']}", rows=50)["results"]]
+    assert sorted(names) == sorted(d.name for d in datasets)  # one package each
+    final = plan_against_catalogue(ckan, datasets, workers=2)
+    assert sorted(final.unchanged) == sorted(d.name for d in datasets)  # a third run has nothing to do

@@ -85,3 +85,33 @@ def test_luhn_complete_makes_sirens_the_committee_accepts():
 
     assert luhn_complete("21560007") == "215600073"  # Auray's real SIREN
     assert all(is_siren(luhn_complete(f"2{n:07d}")) for n in range(50))
+
+
+def test_a_private_source_is_allowed_its_own_origin_only():
+    from catalog.committee import Source
+    from connectors.http import FetchPolicy, UnsafeUrl, fetch
+    from pipelines.gathering import source_policy
+
+    source = Source(type="ckan", url="http://127.0.0.1:28700/auray", organization="ville", allow_private_network=True)
+    policy = source_policy(source, FetchPolicy(retries=0, connect_timeout=1, deadline=3))
+    assert policy.allow_private_origins == frozenset({"http://127.0.0.1:28700"})
+    assert policy.allow_private_hosts == frozenset()
+    # The same host on another port (a database, an admin console) is refused before connecting.
+    with pytest.raises(UnsafeUrl, match="127.0.0.1 is a loopback address: refused"):
+        fetch("http://127.0.0.1:25432/", policy)
+    with pytest.raises(UnsafeUrl):
+        fetch("https://127.0.0.1:28700/", policy)  # another scheme is another origin
+
+
+def test_other_private_origins_are_named_one_by_one():
+    from pydantic import ValidationError
+
+    from catalog.committee import Source
+    from pipelines.gathering import source_policy
+
+    source = Source(type="ckan", url="http://10.0.0.5/", allow_private_network=True,
+                    private_origins=("http://10.0.0.7:8080",))
+    assert source_policy(source).allow_private_origins == {"http://10.0.0.5:80", "http://10.0.0.7:8080"}
+    assert source_policy(source.model_copy(update={"allow_private_network": False})).allow_private_origins == set()
+    with pytest.raises(ValidationError, match="an origin is scheme://host"):
+        Source(type="ckan", url="http://10.0.0.5/", private_origins=("http://10.0.0.7/fichiers",))

@@ -1,0 +1,39 @@
+"""One writer per step and member, whatever launched the runs.
+
+Every asset is in a Dagster pool of one slot, but two runs claiming a slot at the same
+instant can both get it (seen in tests/integration/test_dagster_instance.py: the claim
+reads a free slot and marks it in two statements). The guarantee is a PostgreSQL advisory
+lock on the instance's database, held for the step: a second run of the same step waits
+for the first, and a process that dies releases its locks with its connection, so nothing
+stays held. Without a shared instance (an ephemeral one, in unit tests) there is nothing
+to share the lock with and the step runs as is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+
+
+@contextmanager
+def exclusive(name: str) -> Iterator[None]:
+    url = os.environ.get("HUB_DAGSTER_PG_URL")
+    if not url:
+        yield
+        return
+    key = int.from_bytes(hashlib.sha256(f"tdh:{name}".encode()).digest()[:8], "big", signed=True)
+    # The instance's URL names psycopg2 for SQLAlchemy; psycopg reads the plain scheme.
+    with psycopg.connect(url.replace("postgresql+psycopg2://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
+def step_name(asset: str, partition: str | None = None) -> str:
+    return f"{asset}/{partition}" if partition else asset
