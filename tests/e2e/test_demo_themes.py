@@ -24,3 +24,16 @@ def test_datasets_are_browsed_by_eu_theme_in_french():
     assert "ctd-aqta-hauteurs-eau" in {p["name"] for p in in_envi}
     turtle = requests.get(f"{url}/dataset/ctd-aqta-eau-potable.ttl", timeout=30).text
     assert f"<{theme_iri('ENVI')}>" in turtle
+
+
+def test_a_dataset_page_shows_what_is_known_in_french():
+    """The hub's dataset schema (deploy/local/ckan/hub_dataset.yaml) and its page template:
+    French labels, and no line for a field nobody filled."""
+    url = stack_setting("HUB_CKAN_URL")
+    page = requests.get(f"{url}/dataset/crach-budget-ca2024", headers={"Accept-Language": "fr"}, timeout=30).text
+    for label in ("Producteur", "Couverture géographique", "Conforme au schéma", "Identifiant (SIREN)"):
+        assert label in page, label
+    # Not filled for this dataset, so not shown; and nothing left in English.
+    for absent in ("Couverture temporelle", "Droits d'accès", "Fréquence de mise à jour", "Temporal coverage",
+                   "Contact points", "Release date"):
+        assert absent not in page, absent

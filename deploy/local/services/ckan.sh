@@ -53,8 +53,10 @@ ckan_install_venv() {
 ckan_instance() {
   CK_NAME=$1
   case $1 in
-    ckan)        CK_PORT=$CKAN_PORT;        CK_REDIS_DB=0; CK_HUB=HUB_CKAN;        CK_WORKERS=2; CK_SOLR_COMMIT=false ;;
-    ckan_member) CK_PORT=$MEMBER_CKAN_PORT; CK_REDIS_DB=1; CK_HUB=HUB_MEMBER_CKAN; CK_WORKERS=1; CK_SOLR_COMMIT=true ;;
+    ckan)        CK_PORT=$CKAN_PORT;        CK_REDIS_DB=0; CK_HUB=HUB_CKAN;        CK_WORKERS=2; CK_SOLR_COMMIT=false
+                 CK_SCHEMA="file://$CKAN_CONF_DIR/hub_dataset.yaml" ;;  # the hub's own, in French
+    ckan_member) CK_PORT=$MEMBER_CKAN_PORT; CK_REDIS_DB=1; CK_HUB=HUB_MEMBER_CKAN; CK_WORKERS=1; CK_SOLR_COMMIT=true
+                 CK_SCHEMA="ckanext.dcat.schemas:dcat_ap_full.yaml" ;;  # a member's portal, as shipped
     *) die "unknown CKAN instance: $1" ;;
   esac
   CK_URL="http://127.0.0.1:$CK_PORT"
@@ -122,6 +124,8 @@ ckan.datastore.read_url = postgresql://$CK_DS_RO_ROLE:$ropw@$pg/$CK_DS_DB
 ckan.redis.url = redis://127.0.0.1:$REDIS_PORT/$CK_REDIS_DB
 solr_url = $CK_SOLR_URL
 ckan.search.solr_commit = $CK_SOLR_COMMIT
+scheming.dataset_schemas = $CK_SCHEMA
+extra_template_paths = $CKAN_CONF_DIR/templates
 ckan.storage_path = $CK_DIR/storage
 licenses_group_url = file://$CKAN_CONF_DIR/licenses.json
 SECRET_KEY = $secret_key
