@@ -150,6 +150,18 @@ def _rendering(store: ObjectStore, key: str, sha256: str | None) -> Rendering:
     return Rendering(sha256, partial(store.get_bytes, key))
 
 
+KINDS = {"commune": "Commune", "epci": "Intercommunalité", "departement": "Département", "region": "Région",
+         "syndicat": "Syndicat", "autre": "Collectivité"}
+
+
+def organization_description(member: Member, committee: Committee) -> str:
+    """What a reuser reads on the organization's page: who publishes, its codes, whom to ask."""
+    codes = ", ".join(filter(None, [f"code INSEE {member.insee}" if member.insee else "", f"SIREN {member.siren}"]))
+    return (f"{KINDS[member.kind]} de {member.name} ({codes}), membre du {committee.name}. "
+            f"Ses jeux de données sont recueillis par le hub du comité depuis ses propres sources. "
+            f"Contact données : {member.contact}.")
+
+
 def publish(store: ObjectStore, committee: Committee, ckan, packs: list[EnabledPack],
             superset_url: str = "", workers: int = DEFAULT_WORKERS, members: list[str] | None = None,
             pooled: bool = True) -> Publication:
@@ -163,7 +175,7 @@ def publish(store: ObjectStore, committee: Committee, ckan, packs: list[EnabledP
         if members is not None and member.slug not in members:
             continue
         extras = {"siren": member.siren, "kind": member.kind, **({"insee": member.insee} if member.insee else {})}
-        organizations.append((member.slug, member.name, f"{member.name}, membre du {committee.name}.", extras))
+        organizations.append((member.slug, member.name, organization_description(member, committee), extras))
     result.organizations_created = ensure_organizations(ckan, organizations, workers)
     desired, archive, withheld = desired_datasets(store, committee, packs, superset_url, workers, members, pooled)
     # The EU themes the datasets name, as CKAN groups (catalog/themes.py).

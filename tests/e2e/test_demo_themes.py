@@ -37,3 +37,10 @@ def test_a_dataset_page_shows_what_is_known_in_french():
     for absent in ("Couverture temporelle", "Droits d'accès", "Fréquence de mise à jour", "Temporal coverage",
                    "Contact points", "Release date"):
         assert absent not in page, absent
+
+
+def test_each_member_organization_says_who_it_is():
+    ckan = RemoteCKAN(stack_setting("HUB_CKAN_URL"))
+    crach = ckan.action.organization_show(id="crach")
+    assert crach["description"].startswith("Commune de Crach (code INSEE 56046, SIREN 215600461), membre du ")
+    assert "donnees@crach.example.fr" in crach["description"]
