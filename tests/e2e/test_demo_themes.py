@@ -31,7 +31,8 @@ def test_a_dataset_page_shows_what_is_known_in_french():
     French labels, and no line for a field nobody filled."""
     url = stack_setting("HUB_CKAN_URL")
     page = requests.get(f"{url}/dataset/crach-budget-ca2024", headers={"Accept-Language": "fr"}, timeout=30).text
-    for label in ("Producteur", "Couverture géographique", "Conforme au schéma", "Identifiant (SIREN)"):
+    for label in ("Producteur", "Couverture géographique", "Conforme au schéma", "Identifiant (SIREN)",
+                  "Gouvernement et secteur public"):  # the theme by its French label, not only its IRI
         assert label in page, label
     # Not filled for this dataset, so not shown; and nothing left in English.
     for absent in ("Couverture temporelle", "Droits d'accès", "Fréquence de mise à jour", "Temporal coverage",
