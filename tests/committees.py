@@ -5,7 +5,11 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+from ckanapi import RemoteCKAN, errors
 from stdnum import luhn
+
+from connectors.objectstore import ObjectStore
+from tests.conftest import stack_setting
 
 
 def inbox_commune(slug: str, insee: str, datasets: dict | None = None) -> dict:
@@ -28,3 +32,24 @@ def committee_file(path: Path):
             os.environ.pop("HUB_COMMITTEE_FILE")
         else:
             os.environ["HUB_COMMITTEE_FILE"] = previous
+
+
+def remove_committee(committee: dict, datasets: list[str], store: ObjectStore, prefixes: list[str] = ()) -> None:
+    """What a test committee left: its CKAN datasets (by name: the search index may lag a
+    second behind) and organizations, its members' inbox, raw and staged objects, and the
+    other object prefixes named."""
+    members = [m["slug"] for m in committee["members"]]
+    ckan = RemoteCKAN(stack_setting("HUB_CKAN_URL"), apikey=stack_setting("HUB_CKAN_TOKEN"))
+    for name in datasets:
+        try:
+            ckan.action.dataset_purge(id=name)
+        except errors.NotFound:
+            pass
+    for org in [committee["slug"], *members]:
+        try:
+            ckan.action.organization_purge(id=org)
+        except errors.NotFound:
+            pass
+    for prefix in [*(f"{p}/{m}/" for p in ("inbox", "raw", "staged") for m in members), *prefixes]:
+        for obj in list(store.list(prefix)):
+            store.remove(obj.key)

@@ -12,13 +12,11 @@ one committee run at a time."""
 
 import hashlib
 import json
-import os
 
 import dagster as dg
 
-from catalog.committee import load_committee
 from pipelines.defs.partitions import MEMBERS, member_requests
-from pipelines.defs.resources import ObjectStoreResource
+from pipelines.defs.resources import CommitteeResource, ObjectStoreResource
 
 MEMBER_ASSETS = dg.AssetSelection.assets("raw", "staged", "published")
 member_job = dg.define_asset_job(
@@ -30,10 +28,6 @@ committee_job = dg.define_asset_job(
                 "datasets, chart them for each lead.")
 
 
-def _members() -> list[str]:
-    return [m.slug for m in load_committee(os.environ["HUB_COMMITTEE_FILE"]).members]
-
-
 @dg.schedule(name="daily_gathering", job=member_job, cron_schedule="0 6 * * *", execution_timezone="Europe/Paris")
 def daily(context: dg.ScheduleEvaluationContext):
     """One run per member every morning; the committee run follows them (committee_sensor)."""
@@ -43,9 +37,10 @@ def daily(context: dg.ScheduleEvaluationContext):
 
 
 @dg.sensor(minimum_interval_seconds=60)
-def members_sensor(context: dg.SensorEvaluationContext):
+def members_sensor(context: dg.SensorEvaluationContext, committee: CommitteeResource):
     """Members added to or removed from the committee file become or stop being partitions."""
-    requests = member_requests(_members(), context.instance.get_dynamic_partitions(MEMBERS.name))
+    slugs = [m.slug for m in committee.load().members]
+    requests = member_requests(slugs, context.instance.get_dynamic_partitions(MEMBERS.name))
     if not requests:
         return dg.SkipReason("the member partitions match the committee file")
     return dg.SensorResult(dynamic_partitions_requests=requests)

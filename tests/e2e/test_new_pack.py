@@ -8,7 +8,7 @@ import uuid
 import psycopg
 import pytest
 import yaml
-from ckanapi import RemoteCKAN, errors
+from ckanapi import RemoteCKAN
 from psycopg import sql
 
 from connectors.objectstore import ObjectStore, object_key
@@ -16,7 +16,7 @@ from pipelines.dashboards import lead_user_password
 from pipelines.runner import member_report, run_hub
 from pipelines.superset import Superset, SupersetError
 from pipelines.warehouse import lead_access
-from tests.committees import committee_file, inbox_commune
+from tests.committees import committee_file, inbox_commune, remove_committee
 from tests.conftest import PROJECT_DIR, stack_setting
 
 PACK = PROJECT_DIR / "tests" / "data" / "packs" / "composteurs"
@@ -151,23 +151,9 @@ def _clean(committee: dict, store: ObjectStore) -> None:
     """Leave the demo's catalogue, bucket, warehouse and dashboards as they were."""
     members = [m["slug"] for m in committee["members"]]
     lead = committee["leads"][0]["member"]
-    ckan = RemoteCKAN(stack_setting("HUB_CKAN_URL"), apikey=stack_setting("HUB_CKAN_TOKEN"))
-    # By name: the search index (what organization_show lists) may lag a second behind.
-    for name in [f"{committee['slug']}-composteurs", *(f"{m}-apports-2025" for m in members)]:
-        try:
-            ckan.action.dataset_purge(id=name)
-        except errors.NotFound:
-            pass
-    for org in [committee["slug"], *members]:
-        try:
-            ckan.action.organization_purge(id=org)
-        except errors.NotFound:
-            pass
-    prefixes = [f"{p}/{m}/" for p in ("inbox", "raw", "staged") for m in members]
-    prefixes += ["pooled/composteurs/", f"dashboards/{lead}/", f"dashboards/{committee['slug']}.leads.json"]
-    for prefix in prefixes:
-        for obj in list(store.list(prefix)):
-            store.remove(obj.key)
+    remove_committee(committee, [f"{committee['slug']}-composteurs", *(f"{m}-apports-2025" for m in members)],
+                     store, ["pooled/composteurs/", f"dashboards/{lead}/",
+                             f"dashboards/{committee['slug']}.leads.json"])
     url = stack_setting("HUB_WAREHOUSE_URL")
     role = lead_access(url, lead, ()).role
     with psycopg.connect(url, autocommit=True) as conn:

@@ -11,7 +11,7 @@ from ckanapi import RemoteCKAN, errors
 
 from connectors.objectstore import ObjectStore, object_key
 from pipelines.runner import run_hub
-from tests.committees import committee_file, inbox_commune
+from tests.committees import committee_file, inbox_commune, remove_committee
 from tests.conftest import stack_setting
 
 CLEAN = "commune;annee;km_pistes\n{name};2025;12,5\n"
@@ -75,17 +75,5 @@ def test_undecided_personal_data_stops_only_its_members_publication(committee):
 
 def _clean(committee: dict, store: ObjectStore) -> None:
     members = [m["slug"] for m in committee["members"]]
-    ckan = RemoteCKAN(stack_setting("HUB_CKAN_URL"), apikey=stack_setting("HUB_CKAN_TOKEN"))
-    for name in [f"{m}-{d}" for m in members for d in ("pistes-cyclables", "cantines-contacts")]:
-        try:
-            ckan.action.dataset_purge(id=name)
-        except errors.NotFound:
-            pass
-    for org in [committee["slug"], *members]:
-        try:
-            ckan.action.organization_purge(id=org)
-        except errors.NotFound:
-            pass
-    for prefix in [f"{p}/{m}/" for p in ("inbox", "raw", "staged") for m in members]:
-        for obj in list(store.list(prefix)):
-            store.remove(obj.key)
+    remove_committee(committee, [f"{m}-{d}" for m in members for d in ("pistes-cyclables", "cantines-contacts")],
+                     store)

@@ -7,6 +7,7 @@ import dagster as dg
 
 from pipelines.defs.automation import committee_sensor, daily, members_sensor
 from pipelines.defs.partitions import MEMBERS, member_requests, sync_members
+from pipelines.defs.resources import CommitteeResource
 
 
 def test_partitions_follow_the_committee_file():
@@ -17,20 +18,21 @@ def test_partitions_follow_the_committee_file():
         assert sorted(instance.get_dynamic_partitions(MEMBERS.name)) == ["crach", "quiberon"]
 
 
-def test_the_members_sensor_asks_to_add_and_remove(monkeypatch, tmp_path):
+def test_the_members_sensor_asks_to_add_and_remove(tmp_path):
     committee = tmp_path / "committee.yaml"
     committee.write_text("\n".join([
         "slug: test", "name: Test", "members:",
         "  - {slug: auray, name: Auray, kind: commune, insee: '56007', siren: '215600073',"
         " contact: donnees@auray.example.fr}", ""]))
-    monkeypatch.setenv("HUB_COMMITTEE_FILE", str(committee))
+    resources = {"committee": CommitteeResource(path=str(committee))}
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(MEMBERS.name, ["carnac"])
-        result = members_sensor(dg.build_sensor_context(instance=instance))
+        result = members_sensor(dg.build_sensor_context(instance=instance, resources=resources))
         [add, delete] = result.dynamic_partitions_requests
         assert (add.partition_keys, delete.partition_keys) == (["auray"], ["carnac"])
         sync_members(instance, ["auray"])
-        assert isinstance(members_sensor(dg.build_sensor_context(instance=instance)), dg.SkipReason)
+        assert isinstance(members_sensor(dg.build_sensor_context(instance=instance, resources=resources)),
+                          dg.SkipReason)
     assert member_requests([], []) == []
 
 

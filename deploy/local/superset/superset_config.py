@@ -22,8 +22,8 @@ SQLALCHEMY_DATABASE_URI = _env("SUPERSET_DATABASE_URI")  # PostgreSQL, never SQL
 GUEST_TOKEN_JWT_SECRET = _env("GUEST_TOKEN_JWT_SECRET")  # same name in deploy/compose
 GUEST_TOKEN_JWT_EXP_SECONDS = int(os.environ.get("SUPERSET_GUEST_TOKEN_EXP_SECONDS", "300"))
 # Permissions of guest-token users (embedded dashboards). Superset's default, "Public", has
-# none, so every guest call answers 403; the hub provisions this role through REST
-# (see /work/notes/superset_findings.md for the permission list).
+# none, so every guest call answers 403. The hub embeds no dashboard yet: a deployment that
+# does gives this role, through Superset's REST API, read access to the embedded dashboards.
 GUEST_ROLE_NAME = os.environ.get("SUPERSET_GUEST_ROLE_NAME", "hub_embed_guest")
 
 # Loopback http only: no HTTPS redirect nor CSP from Talisman (embedding needs it off or a
