@@ -195,7 +195,7 @@ class _Run:
 
     def sample_plans(self, sample: pl.DataFrame) -> list[ColumnPlan]:
         profiles = {name: _profile(name, self.double_encoding_possible) for name in self.names}
-        measured = _collect(sample.lazy(), profiles, (), "auto")
+        measured = _collect_by_cell(sample, profiles)
         return [
             _plan(name, original, _getter(measured, name), keep_text=index in self.text_columns)
             for index, (name, original) in enumerate(zip(self.names, self.originals, strict=True))
@@ -338,6 +338,30 @@ def _collect(
     if not expressions:
         return {}
     return frame.select(expressions).collect(engine=engine).row(0, named=True)
+
+
+_COLUMN, _CELL = "\x00column", "\x00cell"
+
+
+def _collect_by_cell(sample: pl.DataFrame, wanted: dict[str, Sequence[str]]) -> dict:
+    """What `_collect` measures, on a frame in memory, as one group-by over its cells.
+
+    The measures are built once per code width (they differ only by it), not once per
+    column: for a small file, building and planning a few hundred expressions per column
+    cost more than reading it (a 4-column, 40-row file: 20 ms, now a few)."""
+    groups: dict[tuple[tuple[str, ...], int | None], list[str]] = {}
+    for name, keys in wanted.items():
+        groups.setdefault((tuple(keys), v.code_width(name)), []).append(name)
+    found: dict = {}
+    for (keys, width), names in groups.items():
+        cells = sample.select(pl.col(name).cast(pl.String) for name in names).unpivot(
+            variable_name=_COLUMN, value_name=_CELL)
+        measures = _measures(_CELL, width=width)
+        counts = cells.group_by(_COLUMN).agg(measures[key]().alias(key) for key in keys)
+        for row in counts.iter_rows(named=True):
+            name = row.pop(_COLUMN)
+            found.update({f"{name}\x00{key}": count for key, count in row.items()})
+    return found
 
 
 def _getter(measured: dict, name: str) -> Measures:
