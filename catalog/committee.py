@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from catalog.governance import Governance
 from catalog.identifiers import is_insee_commune, is_siren
 from catalog.themes import check_theme
 from connectors.http import mask_url
@@ -32,6 +33,12 @@ URL_WITH_USERINFO = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]*@")
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_email(value: str) -> str:
+    if not re.match(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
 
 
 def _check_slug(value: str) -> str:
@@ -56,6 +63,10 @@ class DatasetOverride(_Strict):
     theme: str | None = None  # EU data theme code (catalog/themes.py); else the pack's, if pooled
     drop_columns: tuple[str, ...] = ()
     pseudonymise_columns: tuple[str, ...] = ()
+    # Purpose, GDPR legal basis, retention, personal-data verdict, over the committee's
+    # default. Metadata only: read from the committee when publishing, left out of the
+    # decisions the manifest records, so changing it re-stages nothing.
+    governance: Governance | None = Field(default=None, exclude=True)
 
     _t = field_validator("theme")(check_theme)
 
@@ -201,12 +212,7 @@ class Member(_Strict):
             raise ValueError(f"{value!r} is not an INSEE commune code (5 characters, e.g. 56007 or 2A004)")
         return value
 
-    @field_validator("contact")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if not re.match(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", value):
-            raise ValueError(f"{value!r} is not an e-mail address")
-        return value
+    _contact = field_validator("contact")(check_email)
 
     @model_validator(mode="after")
     def _commune_has_insee(self) -> Member:
@@ -232,6 +238,8 @@ class Committee(_Strict):
     # Use-case packs pooled for this committee: built-in names (catalog/packs/<name>) or
     # folders of the committee's own, relative to the committee file.
     packs: tuple[str, ...] = ()
+    # The governance of every dataset that does not state its own (catalog/governance.py).
+    governance: Governance | None = None
 
     _slug = field_validator("slug")(_check_slug)
 
@@ -272,6 +280,17 @@ class ConfigError(Exception):
 
 def load_committee(path: Path | str) -> Committee:
     path = Path(path)
+    raw = read_yaml(path)
+    try:
+        return Committee.model_validate(raw)
+    except ValidationError as exc:
+        # `from None`: pydantic's own text repeats each input value, a misplaced secret included.
+        raise ConfigError(path, [describe_error(err) for err in exc.errors()]) from None
+
+
+def read_yaml(path: Path) -> object:
+    """A YAML file of the committee's folder, read as strictly as the committee file
+    itself (size, UTF-8, no repeated key, alias or deep nesting, no credentials in URLs)."""
     try:
         raw = yaml.load(_committee_text(path), Loader=_CommitteeLoader)  # a SafeLoader subclass
     except OSError as exc:
@@ -287,11 +306,7 @@ def load_committee(path: Path | str) -> Committee:
         raise ConfigError(path, [f"cannot read YAML: {exc}"]) from None
     if leaks := list(_urls_with_credentials(raw, "")):
         raise ConfigError(path, leaks)
-    try:
-        return Committee.model_validate(raw)
-    except ValidationError as exc:
-        # `from None`: pydantic's own text repeats each input value, a misplaced secret included.
-        raise ConfigError(path, [describe_error(err) for err in exc.errors()]) from None
+    return raw
 
 
 def _committee_text(path: Path) -> str:

@@ -20,14 +20,6 @@ from dataclasses import dataclass, field
 import polars as pl
 from ckanapi import CKANAPIError, NotFound, ValidationError
 
-# Metadata fields the hub owns; anything else in CKAN (activity, counters) is ignored
-# when deciding whether a dataset changed.
-OWNED_FIELDS = (
-    "title", "notes", "license_id", "owner_org", "private", "identifier", "frequency",
-    "conforms_to", "theme", "temporal_coverage", "spatial_coverage", "publisher", "contact",
-    "provenance", "access_rights", "version",
-)
-
 
 @dataclass(frozen=True)
 class DesiredResource:
@@ -136,10 +128,12 @@ def _labels(resource: DesiredResource) -> dict:
 
 
 def _metadata_differs(dataset: DesiredDataset, current: dict) -> bool:
+    # Only the fields the hub sets are compared: anything else in CKAN (activity,
+    # counters, what a sysadmin added) does not make a dataset differ.
     for key, value in dataset.fields.items():
-        if key == "owner_org":
-            continue  # CKAN answers the organization's id; compared by name below
-        if key in OWNED_FIELDS and _normal(current.get(key)) != _normal(value):
+        if key in ("owner_org", "groups"):
+            continue  # CKAN answers the organization's id, groups as dicts: compared below
+        if _normal(current.get(key)) != _normal(value):
             return True
     if key_org := dataset.fields.get("owner_org"):
         org = current.get("organization") or {}

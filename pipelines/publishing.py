@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from catalog.committee import Committee, Member
+from catalog.governance import Governance, dataset_governance, governance_fields
 from catalog.packages import (
     PooledFiles,
     Rendering,
@@ -67,7 +68,7 @@ def desired_datasets(store: ObjectStore, committee: Committee, packs: list[Enabl
     withheld: list[str] = []
     chosen = [m for m in committee.members if members is None or m.slug in members]
     themes = {pack.name: pack.pack.theme for pack in packs}
-    for found in in_parallel(partial(_member_datasets, store, themes), chosen, workers):
+    for found in in_parallel(partial(_member_datasets, store, themes, committee.governance), chosen, workers):
         desired += found.desired
         archive += found.archive
         withheld += found.withheld
@@ -89,7 +90,7 @@ def desired_datasets(store: ObjectStore, committee: Committee, packs: list[Enabl
             dashboards = tuple((committee.member(lead.member).name,
                                 f"{superset_url}/superset/dashboard/{dashboard_slug(pack.name, lead.member)}/")
                                for lead in committee.leads)
-            desired.append(pooled_dataset(committee, PooledFiles(
+            desired.append(governed(committee.governance, pooled_dataset(committee, PooledFiles(
                 pack=pack.name, title=pack.pack.title, description=pack.pack.description, tags=pack.pack.tags,
                 conforms_to=pack.schema_reference, rows=downloads["rows"],
                 csv=_rendering(store, pooled_key(pack.name, f"{pack.name}.csv"), downloads["csv_sha256"]),
@@ -98,11 +99,18 @@ def desired_datasets(store: ObjectStore, committee: Committee, packs: list[Enabl
                 sources_rows=sum(len(info["sources"]) for info in state["members"].values()),
                 members=tuple(m for m, info in state["members"].items() if info["rows"]),
                 dashboards=dashboards, theme=pack.pack.theme,
-            )))
+            ))))
     return desired, archive, withheld
 
 
-def _member_datasets(store: ObjectStore, themes: dict[str, str | None], member: Member) -> _MemberDatasets:
+def governed(governance: Governance | None, dataset: DesiredDataset) -> DesiredDataset:
+    """The dataset with its governance fields (purpose, legal basis, retention, verdict)."""
+    dataset.fields.update(governance_fields(governance))
+    return dataset
+
+
+def _member_datasets(store: ObjectStore, themes: dict[str, str | None], governance: Governance | None,
+                     member: Member) -> _MemberDatasets:
     found = _MemberDatasets()
     manifest = store.get_json(manifest_key(member.slug), default={"datasets": {}})
     # One listing says which resources were staged, rather than a lookup per resource.
@@ -127,8 +135,20 @@ def _member_datasets(store: ObjectStore, themes: dict[str, str | None], member: 
             continue
         if files:
             pack = (entry.get("override") or {}).get("pooled_as")
-            found.desired.append(member_dataset(member, name, entry, files, themes.get(pack)))
+            dataset = member_dataset(member, name, entry, files, themes.get(pack))
+            dataset.fields.update(_governance(member, entry, governance))
+            found.desired.append(dataset)
     return found
+
+
+def _governance(member: Member, entry: dict, default: Governance | None) -> dict:
+    """The dataset's governance fields, as the committee file says now (its entry under
+    `datasets:`, found by source and remote id, over the committee's default)."""
+    remote_id, source = entry["remote"]["remote_id"], entry.get("source")
+    override = (member.sources[source].datasets.get(remote_id)
+                if isinstance(source, int) and source < len(member.sources) else None)
+    return dataset_governance(default, override.governance if override else None,
+                              override.personal_data_exemption if override else None)
 
 
 def _staged_file(store: ObjectStore, member: str, dataset: str, resource: str, report: dict) -> StagedFile:
