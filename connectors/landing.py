@@ -7,19 +7,19 @@ The cheapest proof that nothing changed comes first:
    If-Modified-Since), then size, then sha256.
 An unchanged resource writes no new raw object, so nothing downstream has work to do. Raw
 objects are content-addressed: `raw/<member>/<sha256>.<ext>`, immutable; the provenance
-record (`Landing`) says where they came from and what the source said about them.
+record (`connectors.handoffs.Landing`) says where they came from and what the source said
+about them.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.changes import conditional_validators, detect_change
+from connectors.handoffs import Bucket, Landing, layout
 from connectors.http import Fetched, FetchPolicy, expect_format, fetch, mask_url
-from connectors.objectstore import ObjectStore, extension_for, object_key
 from connectors.records import RemoteResource
 
 UNCHANGED_BY_LISTING = "unchanged-by-listing"
@@ -31,32 +31,6 @@ LISTING_TRUSTED_FOR = timedelta(days=7)
 
 class UnknownDrop(ValueError):
     """An inbox resource whose URL is not an object of the member's own inbox."""
-
-
-@dataclass(frozen=True)
-class Landing:
-    """Provenance of the raw bytes of one resource, as last seen."""
-
-    member: str
-    dataset: str  # the hub's dataset slug
-    resource: str  # the hub's resource slug
-    source_url: str  # masked: no token or password in it
-    fetched_at: str  # ISO 8601, UTC: the last request for these bytes (kept when not fetched)
-    http_status: int | str  # 200, 304, or "unchanged-by-listing" when nothing was requested
-    etag: str | None  # the HTTP validators of the last answer with them
-    last_modified: str | None
-    size: int
-    sha256: str
-    key: str  # raw object key
-    format: str
-    changed: bool  # False when the bytes are the ones already landed
-    name: str | None = None  # the resource's file name or title at the source
-    declared: dict[str, Any] | None = None  # what the listing said: see `declared_facts`
-    detected_by: str | None = None  # the step that decided: unchanged-by-listing, not-modified, size...
-    checked_at: str | None = None  # ISO 8601, UTC: this landing's run
-
-    def as_record(self) -> dict:
-        return asdict(self)
 
 
 def declared_facts(remote: RemoteResource) -> dict[str, Any]:
@@ -86,17 +60,17 @@ def vouched_by_listing(
 
 
 def land_bytes(
-    store: ObjectStore, member: str, data: bytes, fmt: str, digest: str | None = None
+    store: Bucket, member: str, data: bytes, fmt: str, digest: str | None = None
 ) -> tuple[str, str, bool]:
     """Store bytes under their digest; returns (key, sha256, written_now)."""
     digest = digest or hashlib.sha256(data).hexdigest()
-    key = object_key("raw", member, f"{digest}.{extension_for(fmt)}")
+    key = layout.raw_key(member, digest, fmt)
     written = store.put_if_absent(key, data, metadata={"sha256": digest})
     return key, digest, written
 
 
 def land_resource(
-    store: ObjectStore,
+    store: Bucket,
     *,
     member: str,
     dataset: str,
@@ -119,7 +93,7 @@ def land_resource(
 
 
 def land_drop(
-    store: ObjectStore,
+    store: Bucket,
     *,
     member: str,
     dataset: str,
@@ -132,7 +106,7 @@ def land_drop(
     """Land a file a member dropped under `inbox/<member>/`: already in the hub's store,
     read from there. The object's ETag is its declared checksum."""
     now = now or datetime.now(UTC)
-    prefix = f"s3://{store.bucket}/inbox/{member}/"
+    prefix = f"s3://{store.bucket}/{layout.inbox_prefix(member)}"
     if not remote.url.startswith(prefix) or ".." in remote.url:
         raise UnknownDrop(f"{mask_url(remote.url)}: not an object under {prefix}")
     confirmed = confirmed_by_listing(previous, remote, now, listing_trusted_for)
@@ -177,7 +151,7 @@ def confirmed_by_listing(
 
 
 def _settle(
-    store: ObjectStore,
+    store: Bucket,
     member: str,
     dataset: str,
     resource: str,
