@@ -83,19 +83,23 @@ def main(argv: list[str] | None = None) -> int:
 def _check(path: str) -> int:
     from catalog.committee import ConfigError, load_committee
     from catalog.packs import PackError
+    from catalog.projects.library import load_library
     from pipelines.packs import enabled_packs
 
     try:
         committee = load_committee(path)
         packs = enabled_packs(committee, path)
+        # The AI projects beside it and the charter they answer to (projets-ia/, charte-ethique.yaml).
+        library = load_library(path, committee, packs)
     except (ConfigError, PackError) as exc:
         print(f"{path}: invalid committee configuration", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
     sources = sum(len(m.sources) for m in committee.members)
+    charter = f", charter: {len(library.charter.engagements)} commitments" if library.charter else ""
     print(f"{path}: ok ({len(committee.members)} members, {sources} sources, {len(committee.leads)} leads, "
-          f"packs: {', '.join(packs) or 'none'})")
+          f"packs: {', '.join(packs) or 'none'}, AI projects: {len(library.projects)}{charter})")
     return 0
 
 

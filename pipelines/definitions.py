@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs import automation, dashboards, gathering, pooling, publication, staging
+from pipelines.defs import automation, dashboards, gathering, pooling, projects, publication, staging
 from pipelines.defs.resources import hub_resources
 from pipelines.packs import committee_packs
 
@@ -21,7 +21,7 @@ def defs() -> dg.Definitions:
         assets=[gathering.raw, staging.staged, publication.published,
                 *[pooling.pooled_asset(p) for p in packs], *[pooling.downloads_asset(p) for p in packs],
                 *[pooling.warehouse_asset(p) for p in packs],
-                publication.catalog_asset(packs), dashboards.dashboards_asset(packs)],
+                publication.catalog_asset(packs), dashboards.dashboards_asset(packs), projects.ai_projects],
         jobs=[automation.member_job, automation.committee_job],
         schedules=[automation.daily],
         sensors=[automation.members_sensor, automation.inbox_sensor, automation.committee_sensor],

@@ -54,7 +54,8 @@ ckan_instance() {
   CK_NAME=$1
   case $1 in
     ckan)        CK_PORT=$CKAN_PORT;        CK_REDIS_DB=0; CK_HUB=HUB_CKAN;        CK_WORKERS=2; CK_SOLR_COMMIT=false
-                 CK_SCHEMA="file://$CKAN_CONF_DIR/hub_dataset.yaml" ;;  # the hub's own, in French
+                 # the hub's own, in French: datasets, and the members' AI projects (type projet-ia)
+                 CK_SCHEMA="file://$CKAN_CONF_DIR/hub_dataset.yaml file://$CKAN_CONF_DIR/projet_ia.yaml" ;;
     ckan_member) CK_PORT=$MEMBER_CKAN_PORT; CK_REDIS_DB=1; CK_HUB=HUB_MEMBER_CKAN; CK_WORKERS=1; CK_SOLR_COMMIT=true
                  CK_SCHEMA="ckanext.dcat.schemas:dcat_ap_full.yaml" ;;  # a member's portal, as shipped
     *) die "unknown CKAN instance: $1" ;;
