@@ -13,20 +13,10 @@ from pydantic import BaseModel, ConfigDict
 # GDPR article 6(1), (a) to (f), as the Data Privacy Vocabulary's GDPR extension names
 # them (https://w3id.org/dpv/legal/eu/gdpr), so DCAT carries a term, not a phrase.
 GDPR = "https://w3id.org/dpv/legal/eu/gdpr#"
-LEGAL_BASES = {
-    "consent": ("A6-1-a", "Consentement de la personne (art. 6-1-a)"),
-    "contract": ("A6-1-b", "Exécution d'un contrat (art. 6-1-b)"),
-    "legal_obligation": ("A6-1-c", "Obligation légale (art. 6-1-c)"),
-    "vital_interests": ("A6-1-d", "Sauvegarde des intérêts vitaux (art. 6-1-d)"),
-    "public_task": ("A6-1-e", "Mission d'intérêt public (art. 6-1-e)"),
-    "legitimate_interests": ("A6-1-f", "Intérêts légitimes (art. 6-1-f)"),
-}
-VERDICTS = {
-    "none": "Aucune donnée personnelle",
-    "anonymised": "Données anonymisées",
-    "pseudonymised": "Données pseudonymisées",
-    "present": "Contient des données personnelles (publiées par exemption)",
-}
+LEGAL_BASES = {"consent": "A6-1-a", "contract": "A6-1-b", "legal_obligation": "A6-1-c",
+               "vital_interests": "A6-1-d", "public_task": "A6-1-e", "legitimate_interests": "A6-1-f"}
+# Their French labels, and those of the personal-data verdicts, are the choices of the
+# hub's CKAN dataset schema (deploy/local/ckan/hub_dataset.yaml).
 # GDPR itself (ELI), DCAT-AP's dcatap:applicableLegislation for data with personal data.
 GDPR_ELI = "http://data.europa.eu/eli/reg/2016/679/oj"
 
@@ -56,7 +46,7 @@ def governance_fields(governance: Governance | None, exemption: str | None = Non
     governance = governance or Governance()
     return {
         "purpose": governance.purpose,
-        "legal_basis": GDPR + LEGAL_BASES[governance.legal_basis][0] if governance.legal_basis else None,
+        "legal_basis": GDPR + LEGAL_BASES[governance.legal_basis] if governance.legal_basis else None,
         "retention": governance.retention,
         "personal_data_verdict": governance.personal_data,
         "personal_data_exemption": exemption,
