@@ -14,6 +14,8 @@ CKAN_CONF_DIR="$DEPLOY_DIR/ckan"
 CKAN_PKGS=("ckan[requirements]==2.12.0" "gunicorn")
 CKAN_EXT_PKGS=("ckanext-dcat==2.4.4" "ckanext-scheming==3.1.0")
 CKAN_ADMIN_USER=hub_admin
+# The hub's own DCAT-AP 3 profile (ckanext-dcat entry point hub_dcat_ap_3), a package of this repository.
+CKAN_HUB_EXT="$CKAN_CONF_DIR/ckanext-hub"
 
 ckan_install() { ckan_instance_install ckan; }
 ckan_start() { ckan_instance_start ckan; }
@@ -44,6 +46,22 @@ ckan_install_venv() {
   log "CKAN venv ready in $((SECONDS - t0)) s"
 }
 
+# ckan_install_hub_ext: the hub's profile package into the CKAN venv, again whenever one of its
+# files changed (its marker is then newer than the running CKAN, which ckan_instance_start restarts).
+ckan_install_hub_ext() {
+  local marker="$CKAN_VENV/.hub-ext-installed" want vlog="$LOG_DIR/ckan-venv.log"
+  want=$(cd "$CKAN_HUB_EXT" && find . -type f \( -name '*.py' -o -name '*.toml' \) -not -path '*/build/*' \
+    | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+  [ "$(cat "$marker" 2>/dev/null)" = "$want" ] && return 0
+  log "installing the hub's DCAT-AP profile (ckanext-hub) into the CKAN venv"
+  # --no-deps: CKAN, ckanext-dcat and rdflib are the venv's own (constraints.txt); the build
+  # backend is the exact setuptools its pyproject.toml names.
+  "$CKAN_VENV/bin/pip" install -q --disable-pip-version-check --no-deps "$CKAN_HUB_EXT" >>"$vlog" 2>&1 \
+    || fail_with_log ckan-venv "$vlog"
+  rm -rf "$CKAN_HUB_EXT/build" "$CKAN_HUB_EXT"/*.egg-info
+  echo "$want" >"$marker"
+}
+
 # ckan_instance NAME: set the CK_* variables describing one instance. The hub's catalogue:
 # 2 gunicorn workers, one per core (4 published no faster and took 15 % more processor time,
 # docs/benchmarks.md); it leaves commits to Solr's autoSoftCommit (solrconfig.xml), so what
@@ -55,9 +73,11 @@ ckan_instance() {
   case $1 in
     ckan)        CK_PORT=$CKAN_PORT;        CK_REDIS_DB=0; CK_HUB=HUB_CKAN;        CK_WORKERS=2; CK_SOLR_COMMIT=false
                  # the hub's own, in French: datasets, and the members' AI projects (type projet-ia)
-                 CK_SCHEMA="file://$CKAN_CONF_DIR/hub_dataset.yaml file://$CKAN_CONF_DIR/projet_ia.yaml" ;;
+                 CK_SCHEMA="file://$CKAN_CONF_DIR/hub_dataset.yaml file://$CKAN_CONF_DIR/projet_ia.yaml"
+                 CK_DCAT_PROFILES="euro_dcat_ap_3 hub_dcat_ap_3" ;;   # DCAT-AP 3.0.1 as data.gouv.fr harvests it
     ckan_member) CK_PORT=$MEMBER_CKAN_PORT; CK_REDIS_DB=1; CK_HUB=HUB_MEMBER_CKAN; CK_WORKERS=1; CK_SOLR_COMMIT=true
-                 CK_SCHEMA="ckanext.dcat.schemas:dcat_ap_full.yaml" ;;  # a member's portal, as shipped
+                 CK_SCHEMA="ckanext.dcat.schemas:dcat_ap_full.yaml"  # a member's portal, as shipped
+                 CK_DCAT_PROFILES="euro_dcat_ap_3" ;;
     *) die "unknown CKAN instance: $1" ;;
   esac
   CK_URL="http://127.0.0.1:$CK_PORT"
@@ -73,6 +93,7 @@ ckan_cli() { "$CKAN_VENV/bin/ckan" -c "$CK_INI" "$@"; }
 
 ckan_instance_install() {
   ckan_install_venv
+  ckan_install_hub_ext
   ckan_instance "$1"
   local s
   for s in DB_PASSWORD DATASTORE_RO_PASSWORD SECRET_KEY CSRF_SECRET JWT_SECRET ADMIN_PASSWORD; do
@@ -126,6 +147,7 @@ ckan.redis.url = redis://127.0.0.1:$REDIS_PORT/$CK_REDIS_DB
 solr_url = $CK_SOLR_URL
 ckan.search.solr_commit = $CK_SOLR_COMMIT
 scheming.dataset_schemas = $CK_SCHEMA
+ckanext.dcat.rdf.profiles = $CK_DCAT_PROFILES
 extra_template_paths = $CKAN_CONF_DIR/templates
 ckan.storage_path = $CK_DIR/storage
 licenses_group_url = file://$CKAN_CONF_DIR/licenses.json
@@ -229,8 +251,9 @@ ckan_healthy() { curl -fsS -o /dev/null --max-time 5 "$CK_URL/api/3/action/statu
 ckan_instance_start() {
   ckan_instance "$1"
   if ckan_healthy; then
-    # Running: restart only when install rewrote the ini since this process started.
-    [ -f "$RUN_DIR/$CK_NAME.pid" ] && [ "$CK_INI" -nt "$RUN_DIR/$CK_NAME.pid" ] || { ckan_reindex_if_asked; return 0; }
+    # Running: restart only when install rewrote the ini or the hub's profile since this process started.
+    [ -f "$RUN_DIR/$CK_NAME.pid" ] && { [ "$CK_INI" -nt "$RUN_DIR/$CK_NAME.pid" ] \
+      || [ "$CKAN_VENV/.hub-ext-installed" -nt "$RUN_DIR/$CK_NAME.pid" ]; } || { ckan_reindex_if_asked; return 0; }
     log "$CK_NAME settings changed; restarting"
     stop_daemon "$CK_NAME"
   fi
