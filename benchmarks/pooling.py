@@ -154,9 +154,8 @@ def manifest(member: dict) -> dict:
 def hub_setup(workdir: Path):
     from catalog.committee import Committee
     from catalog.packs import BUILTIN, load_pack
-    from pipelines.gathering import manifest_key
+    from connectors.handoffs.layout import manifest_key, staged_key
     from pipelines.packs import EnabledPack, pack_schema
-    from pipelines.staging import staged_key
 
     spec = json.loads((workdir / "spec.json").read_text())
     fields = ("slug", "name", "kind", "insee", "siren", "contact")
@@ -194,7 +193,7 @@ def hub_pooling(store, committee, enabled, clock) -> dict:
     done = write_downloads(store, enabled)
     written = time.perf_counter()
     return {"table": pooled - clock.started, "downloads": written - pooled, "seconds": written - clock.started,
-            "rows": result.rows, "reread": len(result.reread), "download_rows": done["rows"],
+            "rows": result.rows, "reread": len(result.reread), "download_rows": done.rows,
             "csv_bytes": sum(store.dropped.values())}
 
 
@@ -207,9 +206,8 @@ def run_hub_full(workdir: Path, out: Path, clock) -> dict:
 
 
 def run_hub_one(workdir: Path, out: Path, clock) -> dict:
-    from pipelines.gathering import manifest_key
+    from connectors.handoffs.layout import manifest_key, staged_key
     from pipelines.pooling import pool_pack, write_downloads
-    from pipelines.staging import staged_key
 
     spec, committee, enabled, store = hub_setup(workdir)
     full = pool_pack(store, committee, enabled)  # the state a run finds: not timed

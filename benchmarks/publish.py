@@ -38,9 +38,10 @@ from ckanapi import NotFound, RemoteCKAN
 
 from catalog.committee import Committee
 from catalog.identifiers import luhn_complete
+from connectors.handoffs.layout import manifest_key
 from connectors.objectstore import ObjectStore, StoredObject
 from pipelines import publishing
-from pipelines.gathering import gather_member, manifest_key
+from pipelines.gathering import gather_member
 from pipelines.publishing import DEFAULT_WORKERS, Publication, publish
 from pipelines.staging import stage_member
 from tests.standins.files import FileHost

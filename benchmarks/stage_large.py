@@ -110,8 +110,8 @@ def _land(store: ObjectStore, member: str, source: Path) -> None:
 def _child(member: str, schema_json: str) -> None:
     """Stage the member in this fresh interpreter; print the figures as JSON."""
     from catalog.validation import load_schema
-    from pipelines.gathering import manifest_key
-    from pipelines.staging import stage_member, staged_key
+    from connectors.handoffs.layout import manifest_key, staged_key
+    from pipelines.staging import stage_member
 
     store = ObjectStore.from_environment()
     assert store.exists(manifest_key(member))  # the layout `raw` writes, as the staging reads it

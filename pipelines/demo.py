@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.objectstore import ObjectStore, object_key
+from connectors.handoffs import layout
+from connectors.objectstore import ObjectStore
 
 INBOX = Path(__file__).resolve().parents[1] / "demo" / "inbox"
 
@@ -14,7 +15,7 @@ def seed_inbox() -> list[str]:
     store = ObjectStore.from_environment()
     written = []
     for path in sorted(INBOX.glob("*/*")):
-        key = object_key("inbox", path.parent.name, path.name)
+        key = layout.inbox_key(path.parent.name, path.name)
         data = path.read_bytes()
         if not store.exists(key) or store.get_bytes(key) != data:
             store.put_bytes(key, data, "text/csv")

@@ -13,7 +13,6 @@ landings or failures: the manifest is written by the calling thread alone.
 
 from __future__ import annotations
 
-import json
 import os
 import traceback
 from collections.abc import Callable, Iterable
@@ -27,29 +26,15 @@ from catalog.committee import Member, Source
 from catalog.naming import dataset_slug, resource_slug, slugify
 from connectors.changes import detect_change
 from connectors.deletions import DEFAULT_GRACE, Presence, reconcile
+from connectors.handoffs import Bucket, DatasetEntry, Failure, Landing, Manifest, layout
 from connectors.http import Fetched, FetchError, FetchPolicy, mask_url, origin_of
-from connectors.landing import Landing, confirmed_by_listing, declared_facts, land_bytes, land_drop, land_resource
-from connectors.objectstore import ObjectStore, object_key
+from connectors.landing import confirmed_by_listing, declared_facts, land_bytes, land_drop, land_resource
 from connectors.portals import ckan, dcat, files, hubeau, opendatasoft, udata
 from connectors.portals.listing import ListingProblem, ProblemSink
 from connectors.records import RemoteDataset, RemoteResource
 
 ARCHIVE_AFTER = DEFAULT_GRACE  # 7 days, as udata
 DEFAULT_WORKERS = 8
-
-
-@dataclass
-class Failure:
-    """What failed, where, why and when: what the member's contact is told."""
-
-    what: str  # source | dataset | resource
-    where: str  # masked URL, or dataset slug
-    why: str  # names the URL
-    when: str
-    dataset: str | None = None  # the hub's dataset slug, for a resource
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -62,10 +47,6 @@ class MemberGathering:
     archived: list[str] = field(default_factory=list)  # datasets archived in this run
     reached_twice: list[str] = field(default_factory=list)  # same dataset by two paths: landed once
     failures: list[Failure] = field(default_factory=list)
-
-
-def manifest_key(member: str) -> str:
-    return object_key("raw", member, "manifest.json")
 
 
 # How each API expects its key (CKAN's API token, udata's X-API-KEY, Opendatasoft's Apikey).
@@ -95,7 +76,7 @@ def source_policy(source: Source, base: FetchPolicy | None = None) -> FetchPolic
 
 
 def list_source(
-    store: ObjectStore,
+    store: Bucket,
     member: Member,
     source: Source,
     on_problem: ProblemSink,
@@ -125,9 +106,9 @@ def list_source(
     raise ValueError(f"unknown source type {source.type!r}")
 
 
-def _inbox_datasets(store: ObjectStore, member: str) -> Iterable[RemoteDataset]:
+def _inbox_datasets(store: Bucket, member: str) -> Iterable[RemoteDataset]:
     """Small communes drop files under inbox/<member>/: each file is one dataset."""
-    for obj in store.list(f"inbox/{member}/"):
+    for obj in store.list(layout.inbox_prefix(member)):
         name = PurePosixPath(obj.key).name
         stem, _, ext = name.rpartition(".")
         yield RemoteDataset(
@@ -163,12 +144,12 @@ class _Job:
     resource: str
     remote: RemoteResource
     policy: FetchPolicy | None  # None: an inbox drop, read from the hub's own store
-    previous: dict | None
+    previous: dict | None  # the last landing, as connectors.landing compares it
     build: Callable[[], bytes] | None = None  # bytes the connector builds (Hub'Eau), not one fetch
 
 
 def gather_member(
-    store: ObjectStore,
+    store: Bucket,
     member: Member,
     now: datetime | None = None,
     *,
@@ -183,8 +164,8 @@ def gather_member(
     """
     now = now or datetime.now(UTC)
     stamp = now.isoformat(timespec="seconds")
-    manifest = store.get_json(manifest_key(member.slug), default={"member": member.slug, "datasets": {}})
-    known: dict = manifest["datasets"]
+    manifest = Manifest.read(store, member.slug)
+    known = manifest.datasets
     report = MemberGathering(member=member.slug)
     policies = {index: source_policy(source, policy) for index, source in enumerate(member.sources)}
 
@@ -201,39 +182,35 @@ def gather_member(
         seen.add(slug)
         source = member.sources[item.source]
         override = source.datasets.get(item.remote.remote_id)
-        entry = known.setdefault(slug, {"first_seen": stamp, "resources": {}, "status_since": stamp})
-        if entry.get("status") != "present":
-            entry["status_since"] = stamp
-        entry.update(
-            remote=record,
-            source=item.source,
-            status="present",
-            last_seen=stamp,
-            errors=[],
-            override=override.model_dump(by_alias=True) if override else None,
-        )
+        entry = known.setdefault(slug, DatasetEntry(first_seen=stamp, status_since=stamp))
+        if entry.status != "present":
+            entry.status_since = stamp
+        entry.remote, entry.source, entry.status, entry.last_seen = record, item.source, "present", stamp
+        entry.errors = []
+        entry.override = override.model_dump(by_alias=True) if override else None
         for resource in item.remote.resources:
             rslug = resource_slug(resource.key)
             drop = source.type == "inbox"
             fetch_policy = None if drop else policies[item.source]
             build = _station_csv(source, item.remote, policies[item.source], now) if source.type == "hubeau" else None
-            jobs.append(_Job(slug, rslug, resource, fetch_policy, entry["resources"].get(rslug), build))
+            previous = entry.resources.get(rslug)
+            jobs.append(_Job(slug, rslug, resource, fetch_policy, previous.as_record() if previous else None, build))
     report.datasets = len(seen)
 
     for job, outcome in zip(jobs, _land_all(store, member.slug, jobs, workers, now), strict=True):
         if isinstance(outcome, Failure):  # recorded, retried next run; the previous landing is kept
             report.failures.append(outcome)
-            known[job.dataset]["errors"].append(outcome.as_dict())
+            known[job.dataset].errors.append(outcome)
             continue
-        known[job.dataset]["resources"][job.resource] = outcome
-        if outcome["changed"]:
+        known[job.dataset].resources[job.resource] = outcome
+        if outcome.changed:
             report.landed += 1
         else:
             report.unchanged += 1
 
     _reconcile(known, seen, fully_listed, len(member.sources), now, report)
-    manifest.update(gathered_at=stamp, failures=[f.as_dict() for f in report.failures])
-    _put_manifest(store, member.slug, manifest)
+    manifest.gathered_at, manifest.failures = stamp, report.failures
+    manifest.write(store)
     return report
 
 
@@ -244,15 +221,8 @@ def _station_csv(source: Source, remote: RemoteDataset, policy: FetchPolicy, now
     return partial(hubeau.station_csv, source.url, station, policy, window=window)
 
 
-def _put_manifest(store: ObjectStore, member: str, manifest: dict) -> None:
-    # Compact JSON: an indented dump cannot use the C encoder, and the manifest of a member
-    # with a thousand datasets is written on every run.
-    data = json.dumps(manifest, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    store.put_bytes(manifest_key(member), data.encode(), "application/json")
-
-
 def _list_sources(
-    store: ObjectStore,
+    store: Bucket,
     member: Member,
     policies: dict[int, FetchPolicy],
     report: MemberGathering,
@@ -293,11 +263,11 @@ class _Identities:
     a dataset known from an earlier run keeps its slug when reached by another path.
     """
 
-    def __init__(self, known: dict):
+    def __init__(self, known: dict[str, DatasetEntry]):
         self.claimed: set[str] = set()  # slugs and aliases taken in this run
         self.known_aliases: dict[str, str] = {}
         for slug, entry in known.items():
-            for alias in _aliases(entry.get("remote") or {}):
+            for alias in _aliases(entry.remote or {}):
                 self.known_aliases.setdefault(alias, slug)
 
     def claim(self, member: str, remote_id: str, record: dict) -> str | None:
@@ -336,12 +306,12 @@ def _aliases(remote: dict) -> set[str]:
     return {alias for alias in (remote.get("uri"), *(remote.get("same_as") or ())) if alias}
 
 
-def _land_all(store: ObjectStore, member: str, jobs: list[_Job], workers: int, now: datetime) -> list[dict | Failure]:
+def _land_all(store: Bucket, member: str, jobs: list[_Job], workers: int, now: datetime) -> list[Landing | Failure]:
     """Each job's landing record or failure, in the order of `jobs`. What the listing
     confirms is settled here; only what needs a request or a read goes to the workers."""
     stamp = now.isoformat(timespec="seconds")
 
-    def land(job: _Job) -> dict | Failure:
+    def land(job: _Job) -> Landing | Failure:
         try:
             if job.build is not None:
                 landing = _land_built(store, member, job, job.build(), now)
@@ -366,16 +336,16 @@ def _land_all(store: ObjectStore, member: str, jobs: list[_Job], workers: int, n
                     previous=job.previous,
                     now=now,
                 )
-            return landing.as_record()
+            return landing
         except Exception as exc:  # one resource never stops the others
             where = mask_url(job.remote.url)
             return Failure("resource", where, _naming(where, _reason(exc)), stamp, dataset=job.dataset)
 
-    outcomes: list[dict | Failure | None] = []
+    outcomes: list[Landing | Failure | None] = []
     pending: list[int] = []
     for job in jobs:
         confirmed = confirmed_by_listing(job.previous, job.remote, now)
-        outcomes.append(confirmed.as_record() if confirmed else None)
+        outcomes.append(confirmed)
         if confirmed is None:
             pending.append(len(outcomes) - 1)
     if workers <= 1 or len(pending) <= 1:
@@ -388,7 +358,7 @@ def _land_all(store: ObjectStore, member: str, jobs: list[_Job], workers: int, n
     return outcomes
 
 
-def _land_built(store: ObjectStore, member: str, job: _Job, data: bytes, now: datetime) -> Landing:
+def _land_built(store: Bucket, member: str, job: _Job, data: bytes, now: datetime) -> Landing:
     """Land the bytes a connector built from several requests, as a fetched file is landed.
 
     There is nothing to ask conditionally: the bytes are built on every run, then their
@@ -424,7 +394,8 @@ def _land_built(store: ObjectStore, member: str, job: _Job, data: bytes, now: da
 
 
 def _reconcile(
-    known: dict, seen: set[str], fully_listed: set[int], sources: int, now: datetime, report: MemberGathering
+    known: dict[str, DatasetEntry], seen: set[str], fully_listed: set[int], sources: int, now: datetime,
+    report: MemberGathering,
 ) -> None:
     """Vanished upstream: missing now, archived after the grace period, never deleted.
 
@@ -435,22 +406,22 @@ def _reconcile(
     judged = {
         slug: _presence(entry)
         for slug, entry in known.items()
-        if entry.get("source", 0) in fully_listed or entry.get("source", 0) >= sources
+        if (entry.source or 0) in fully_listed or (entry.source or 0) >= sources
     }
     for slug, presence in reconcile(judged, seen & judged.keys(), now, ARCHIVE_AFTER).items():
         entry = known[slug]
-        if presence.status == "missing" and entry["status"] != "missing":
+        if presence.status == "missing" and entry.status != "missing":
             report.missing.append(slug)
-        if presence.status == "archived" and entry["status"] != "archived":
+        if presence.status == "archived" and entry.status != "archived":
             report.archived.append(slug)
-        entry.update(status=presence.status, status_since=presence.since.isoformat(timespec="seconds"))
+        entry.status, entry.status_since = presence.status, presence.since.isoformat(timespec="seconds")
 
 
-def _presence(entry: dict) -> Presence:
+def _presence(entry: DatasetEntry) -> Presence:
     return Presence(
-        status=entry.get("status", "present"),
-        since=datetime.fromisoformat(entry.get("status_since") or entry["first_seen"]),
-        last_seen=datetime.fromisoformat(entry["last_seen"]) if entry.get("last_seen") else None,
+        status=entry.status or "present",
+        since=datetime.fromisoformat(entry.status_since or entry.first_seen),
+        last_seen=datetime.fromisoformat(entry.last_seen) if entry.last_seen else None,
     )
 
 
@@ -527,33 +498,27 @@ class MemberReport:
         return {**asdict(self), "needs_sending": self.needs_sending, "subject": self.subject, "text": self.text()}
 
 
-def member_report(member: Member, manifest: dict | None) -> MemberReport:
-    """The report of `member`'s last gathering, from its manifest (None: never gathered)."""
-    manifest = manifest or {"datasets": {}}
-    datasets: dict = manifest["datasets"]
+def member_report(member: Member, manifest: Manifest) -> MemberReport:
+    """The report of `member`'s last gathering, from its manifest (`gathered_at` None: never gathered)."""
+    datasets = manifest.datasets
 
     def title(slug: str | None) -> str | None:
         entry = datasets.get(slug) if slug else None
-        return (entry.get("remote") or {}).get("title") if entry else None
+        return entry.title if entry else None
 
     def gone(status: str) -> list[dict]:
         return [
-            {
-                "dataset": slug,
-                "title": title(slug),
-                "since": entry.get("status_since"),
-                "last_seen": entry.get("last_seen"),
-            }
+            {"dataset": slug, "title": entry.title, "since": entry.status_since, "last_seen": entry.last_seen}
             for slug, entry in sorted(datasets.items())
-            if entry.get("status") == status
+            if entry.status == status
         ]
 
     return MemberReport(
         member=member.slug,
         name=member.name,
         contact=member.contact,
-        gathered_at=manifest.get("gathered_at"),
-        failures=[{**failure, "title": title(failure.get("dataset"))} for failure in manifest.get("failures", [])],
+        gathered_at=manifest.gathered_at,
+        failures=[{**failure.as_dict(), "title": title(failure.dataset)} for failure in manifest.failures],
         missing=gone("missing"),
         archived=gone("archived"),
     )

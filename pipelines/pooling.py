@@ -42,12 +42,11 @@ from catalog.pooled import (
     table_columns,
 )
 from catalog.publication import in_parallel
-from connectors.objectstore import ObjectStore, object_key
+from connectors.handoffs import Bucket, Downloads, Manifest, MemberPart, PooledState, StagedReport, layout
 from connectors.tabular import formula_columns, neutralise_formulas, safe_csv
 from connectors.tabular.table import ZSTD_LEVEL
-from pipelines.gathering import manifest_key
 from pipelines.packs import EnabledPack
-from pipelines.staging import STAGING_RULES, TABULAR_FORMATS, read_staged, staged_key
+from pipelines.staging import STAGING_RULES, TABULAR_FORMATS, read_staged
 
 POOLING_WORKERS = os.cpu_count() or 2
 # Bumped when a member's record or part changes shape: older records are rebuilt once.
@@ -65,42 +64,38 @@ class PoolingResult:
     excluded: list[dict] = field(default_factory=list)  # sources lines with statut "exclu"
 
 
-def pooled_key(pack: str, *names: str) -> str:
-    return object_key("pooled", pack, *names)
-
-
 def contributor(member, pack: EnabledPack) -> Contributor:
     code = member.insee if pack.pack.tenancy.kind == "insee" else member.siren
     return Contributor(member=member.slug, name=member.name, code=code)
 
 
-def pool_pack(store: ObjectStore, committee: Committee, pack: EnabledPack) -> PoolingResult:
+def pool_pack(store: Bucket, committee: Committee, pack: EnabledPack) -> PoolingResult:
     """Consolidate the members whose files changed, then record what changed."""
     result, members, state = consolidate(store, committee, pack)
-    if result.reread or set(state.get("members", {})) != set(members) or state.get("pack") != pack.pack.fingerprint():
+    if result.reread or set(state.members) != set(members) or state.pack != pack.pack.fingerprint():
         record(store, pack, members, result, state)
     else:
-        result.sha256, result.rows = state["table"], state["rows"]
+        result.sha256, result.rows = state.table, state.rows
     return result
 
 
-def consolidate(store: ObjectStore, committee: Committee, pack: EnabledPack) -> tuple[PoolingResult, dict, dict]:
+def consolidate(store: Bucket, committee: Committee,
+                pack: EnabledPack) -> tuple[PoolingResult, dict[str, MemberPart], PooledState]:
     """Rebuild the part of each member whose offered files changed; the others are not read.
 
-    Returns the result so far, the members' new records, and the previous state."""
+    Returns the result so far, the members' new parts, and the previous state."""
     result = PoolingResult(pack=pack.name)
-    state = store.get_json(pooled_key(pack.name, "state.json"), default={"members": {}})
-    previous = state.get("members", {})
-    members: dict[str, dict] = {}
+    state = PooledState.read(store, pack.name) or PooledState()
+    previous = state.members
+    members: dict[str, MemberPart] = {}
     changed: list[tuple] = []
     for member in committee.members:
-        manifest = store.get_json(manifest_key(member.slug), default={"datasets": {}})
-        offered = _offered_files(manifest, pack.name)
+        offered = _offered_files(Manifest.read(store, member.slug), pack.name)
         who = contributor(member, pack)
         fingerprint = _fingerprint(pack, who, offered)
         before = previous.get(member.slug)
         members[member.slug] = before  # keeps the committee's order
-        if not before or before["fingerprint"] != fingerprint:
+        if not before or before.fingerprint != fingerprint:
             changed.append((who, offered, before, fingerprint))
     # polars releases the GIL while it reads, sorts and writes: members are pooled side by side.
     for (who, *_), info in zip(changed, in_parallel(lambda args: _pool_member(store, pack, *args), changed,
@@ -108,83 +103,81 @@ def consolidate(store: ObjectStore, committee: Committee, pack: EnabledPack) -> 
         members[who.member] = info
         result.reread.append(who.member)
     for slug in set(previous) - set(members):  # a member that left the committee
-        store.remove(pooled_key(pack.name, "membres", f"{slug}.parquet"))
-    lines = [SourceLine(**line) for info in members.values() for line in info["sources"]]
+        store.remove(layout.part_key(pack.name, slug))
+    lines = [SourceLine(**line) for part in members.values() for line in part.sources]
     result.excluded = [line.as_dict() for line in lines if line.statut == "exclu"]
-    result.members = sorted(m for m, info in members.items() if info["rows"])
+    result.members = sorted(m for m, part in members.items() if part.rows)
     return result, members, state
 
 
-def record(store: ObjectStore, pack: EnabledPack, members: dict[str, dict], result: PoolingResult,
-           state: dict) -> None:
+def record(store: Bucket, pack: EnabledPack, members: dict[str, MemberPart], result: PoolingResult,
+           state: PooledState) -> None:
     """The sources list and the state: which parts make the table, and its identity."""
-    result.rows = sum(info["rows"] for info in members.values())
+    result.rows = sum(part.rows for part in members.values())
     result.sha256 = table_identity(pack, members)
-    result.changed = result.sha256 != state.get("table")
-    lines = [line for info in members.values() for line in info["sources"]]
+    result.changed = result.sha256 != state.table
+    lines = [line for part in members.values() for line in part.sources]
     sources = safe_csv(pl.DataFrame(lines, schema=list(SourceLine.__annotations__)))
-    store.put_bytes(pooled_key(pack.name, "sources.csv"), sources, "text/csv")
-    store.put_json(pooled_key(pack.name, "state.json"), {
-        "pack": pack.pack.fingerprint(), "table": result.sha256, "rows": result.rows, "members": members,
-        "sources_sha256": hashlib.sha256(sources).hexdigest(),
-    })
+    store.put_bytes(layout.sources_key(pack.name), sources, "text/csv")
+    PooledState(pack=pack.pack.fingerprint(), table=result.sha256, rows=result.rows, members=members,
+                sources_sha256=hashlib.sha256(sources).hexdigest()).write(store, pack.name)
 
 
-def table_identity(pack: EnabledPack, members: dict[str, dict]) -> str:
+def table_identity(pack: EnabledPack, members: dict[str, MemberPart]) -> str:
     """The pooled table's identity without reading it: the pack and every part's digest."""
-    parts = sorted((m, info["part_sha256"]) for m, info in members.items() if info["rows"])
+    parts = sorted((m, part.part_sha256) for m, part in members.items() if part.rows)
     return hashlib.sha256(json.dumps([pack.pack.fingerprint(), parts]).encode()).hexdigest()
 
 
-def write_downloads(store: ObjectStore, pack: EnabledPack) -> dict | None:
+def write_downloads(store: Bucket, pack: EnabledPack) -> Downloads | None:
     """`<pack>.parquet` and `<pack>.csv`: the parts one after the other (members by name,
     rows by key), streamed through temporary files so memory holds a batch, not the table.
     Written when the table changed since the last downloads; returns what `downloads.json`
     then says (the table's identity, the files' sha256), or None before any pooling."""
-    state = store.get_json(pooled_key(pack.name, "state.json"))
+    state = PooledState.read(store, pack.name)
     if state is None:
         return None
-    done = store.get_json(pooled_key(pack.name, "downloads.json"))
-    if done and done["table"] == state["table"]:
+    done = Downloads.read(store, pack.name)
+    if done and done.table == state.table:
         return None
-    members = state["members"]
-    slugs = sorted(m for m, info in members.items() if info["rows"])
+    parts = state.with_rows()
+    slugs = sorted(parts)
     with tempfile.TemporaryDirectory(prefix="tdh-pooled-") as work:
         paths = [Path(work, f"{n}.parquet") for n in range(len(slugs))]
         for slug, path in zip(slugs, paths, strict=True):
-            store.get_file(pooled_key(pack.name, "membres", f"{slug}.parquet"), path)
+            store.get_file(layout.part_key(pack.name, slug), path)
         table = pl.scan_parquet(paths) if paths else pl.LazyFrame(schema=table_columns(pack.schema))
         parquet, csv = Path(work, "pooled.parquet"), Path(work, "pooled.csv")
         # Each part recorded which of its text columns hold formula-like cells.
-        risky = sorted({column for slug in slugs for column in members[slug]["formulas"]})
+        risky = sorted({column for part in parts.values() for column in part.formulas})
         table.sink_parquet(parquet, compression="zstd")
         table.with_columns(neutralise_formulas(risky)).sink_csv(csv)
-        done = {"table": state["table"], "rows": state["rows"]}
-        for path, name, kind in ((parquet, f"{pack.name}.parquet", "application/vnd.apache.parquet"),
-                                 (csv, f"{pack.name}.csv", "text/csv")):
+        digests = {}
+        for path, kind in ((parquet, "application/vnd.apache.parquet"), (csv, "text/csv")):
             with open(path, "rb") as file:
-                done[f"{path.suffix[1:]}_sha256"] = hashlib.file_digest(file, "sha256").hexdigest()
-            store.put_file(pooled_key(pack.name, name), path, kind)
-    store.put_json(pooled_key(pack.name, "downloads.json"), done)
+                digests[path.suffix[1:]] = hashlib.file_digest(file, "sha256").hexdigest()
+            store.put_file(layout.download_key(pack.name, path.suffix[1:]), path, kind)
+    done = Downloads(table=state.table, rows=state.rows, parquet_sha256=digests["parquet"], csv_sha256=digests["csv"])
+    done.write(store, pack.name)
     return done
 
 
-def read_part(store: ObjectStore, pack: EnabledPack, member: str) -> pl.DataFrame:
-    return pl.read_parquet(io.BytesIO(store.get_bytes(pooled_key(pack.name, "membres", f"{member}.parquet"))))
+def read_part(store: Bucket, pack: EnabledPack, member: str) -> pl.DataFrame:
+    return pl.read_parquet(io.BytesIO(store.get_bytes(layout.part_key(pack.name, member))))
 
 
-def _offered_files(manifest: dict, pack: str) -> list[dict]:
+def _offered_files(manifest: Manifest, pack: str) -> list[dict]:
     """The member's present resources the committee declared for this pack, from the manifest."""
     files = []
-    for dataset, entry in sorted(manifest["datasets"].items()):
-        override = entry.get("override") or {}
-        if entry.get("status") != "present" or override.get("pooled_as") != pack:
+    for dataset, entry in sorted(manifest.datasets.items()):
+        override = entry.override or {}
+        if entry.status != "present" or override.get("pooled_as") != pack:
             continue
-        for resource, landing in sorted(entry["resources"].items()):
-            if landing["format"].upper() not in TABULAR_FORMATS:
+        for resource, landing in sorted(entry.resources.items()):
+            if landing.format.upper() not in TABULAR_FORMATS:
                 continue  # a PDF notice beside the data is not a file of the table
-            files.append({"dataset": dataset, "resource": resource, "sha256": landing["sha256"],
-                          "fetched_at": landing["fetched_at"], "name": landing.get("name") or resource,
+            files.append({"dataset": dataset, "resource": resource, "sha256": landing.sha256,
+                          "fetched_at": landing.fetched_at, "name": landing.name or resource,
                           "override": override})
     return files
 
@@ -197,18 +190,18 @@ def _fingerprint(pack: EnabledPack, who: Contributor, offered: list[dict]) -> st
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
-def _pool_member(store: ObjectStore, pack: EnabledPack, who: Contributor, offered: list[dict],
-                 before: dict | None, fingerprint: str) -> dict:
+def _pool_member(store: Bucket, pack: EnabledPack, who: Contributor, offered: list[dict],
+                 before: MemberPart | None, fingerprint: str) -> MemberPart:
     # When these bytes first landed: kept from the last pooling while the sha256 is the same.
-    landed_before = {(s["jeu_de_donnees"], s["sha256"]): s["recu_le"] for s in (before or {}).get("landed", [])}
+    landed_before = {(s["jeu_de_donnees"], s["sha256"]): s["recu_le"] for s in (before.landed if before else ())}
     parts, lines, landed, settled = [], [], [], True
     for item in offered:
         landed_at = landed_before.get((item["dataset"], item["sha256"]), item["fetched_at"])
         landed.append({"jeu_de_donnees": item["dataset"], "sha256": item["sha256"], "recu_le": landed_at})
-        report = store.get_json(staged_key(who.member, item["dataset"], item["resource"], "json"))
+        report = StagedReport.read(store, who.member, item["dataset"], item["resource"])
         line = {"membre": who.member, "jeu_de_donnees": item["dataset"], "fichier": item["name"],
                 "recu_le": landed_at, "lignes": 0}
-        if report is None or report["source_sha256"] != item["sha256"]:
+        if report is None or report.source_sha256 != item["sha256"]:
             # Staging failed on these bytes (or has not run): nothing older is pooled in their
             # place, and the member is looked at again on the next run.
             settled = False
@@ -216,8 +209,8 @@ def _pool_member(store: ObjectStore, pack: EnabledPack, who: Contributor, offere
                           "motif": "fichier non normalisé (illisible ?) : voir le rapport du membre"})
             continue
         offer = Offered(member=who.member, dataset=item["dataset"],
-                        file=report.get("name") or item["name"], landed_at=landed_at,
-                        decision=report["decision"], validation=report.get("validation"),
+                        file=report.name or item["name"], landed_at=landed_at,
+                        decision=report.decision, validation=report.validation,
                         access=item["override"].get("access", "open"))
         reason = exclusion(offer, pack.schema, who)
         if reason is None:
@@ -236,7 +229,7 @@ def _pool_member(store: ObjectStore, pack: EnabledPack, who: Contributor, offere
         lines.append({**line, "statut": "inclus", "lignes": frame.height, "motif": note})
         parts.append(frame)
     part = newest_first_wins(parts, pack.row_key, table_columns(pack.schema))
-    key = pooled_key(pack.name, "membres", f"{who.member}.parquet")
+    key = layout.part_key(pack.name, who.member)
     digest = None
     if part.height:
         buffer = io.BytesIO()
@@ -245,8 +238,8 @@ def _pool_member(store: ObjectStore, pack: EnabledPack, who: Contributor, offere
         store.put_bytes(key, buffer.getvalue(), "application/vnd.apache.parquet")
     else:
         store.remove(key)
-    return {"fingerprint": fingerprint if settled else None, "rows": part.height, "sources": lines,
-            "landed": landed, "part_sha256": digest, "formulas": formula_columns(part)}
+    return MemberPart(fingerprint=fingerprint if settled else None, rows=part.height, sources=lines,
+                      landed=landed, part_sha256=digest, formulas=formula_columns(part))
 
 
 def _no_missing_key(frame: pl.DataFrame, primary_key: tuple[str, ...], offered: Offered) -> None:

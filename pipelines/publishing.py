@@ -8,7 +8,6 @@ datasets at a time, each dataset's steps in order.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -32,12 +31,9 @@ from catalog.publication import (
     plan_against_catalogue,
 )
 from catalog.themes import theme_group
-from connectors.objectstore import ObjectStore, object_key
+from connectors.handoffs import Bucket, DatasetEntry, Downloads, Manifest, PooledState, StagedReport, layout
 from pipelines.dashboards import dashboard_slug
-from pipelines.gathering import manifest_key
 from pipelines.packs import EnabledPack
-from pipelines.pooling import pooled_key
-from pipelines.staging import staged_key
 
 # CKAN's worker budget: requests in flight at once. Two per gunicorn worker of the local
 # stack's CKAN (2): one is served while the other travels (docs/benchmarks.md).
@@ -59,7 +55,7 @@ class _MemberDatasets:
     withheld: list[str] = field(default_factory=list)
 
 
-def desired_datasets(store: ObjectStore, committee: Committee, packs: list[EnabledPack], superset_url: str,
+def desired_datasets(store: Bucket, committee: Committee, packs: list[EnabledPack], superset_url: str,
                      workers: int = 1, members: list[str] | None = None, pooled: bool = True):
     """What CKAN should hold, what to archive, what is withheld: the datasets of `members`
     (all when None), read `workers` at a time, and the pooled datasets when `pooled`."""
@@ -77,27 +73,24 @@ def desired_datasets(store: ObjectStore, committee: Committee, packs: list[Enabl
     # A pack the committee no longer enables, or whose table became empty, leaves the
     # catalogue: its pooled dataset is archived (the pooled states say which packs ran).
     enabled = {pack.name for pack in packs}
-    for obj in store.list("pooled/"):
-        _, name, leaf = (obj.key.split("/") + ["", ""])[:3]
-        if leaf == "state.json" and name not in enabled:
-            archive.append(pooled_dataset_name(committee, name))
+    archive += [pooled_dataset_name(committee, name) for name in layout.pooled_packs(store) if name not in enabled]
     for pack in packs:
-        state = store.get_json(pooled_key(pack.name, "state.json"))
-        if state and not state["rows"]:
+        state = PooledState.read(store, pack.name)
+        if state and not state.rows:
             archive.append(pooled_dataset_name(committee, pack.name))
-        downloads = store.get_json(pooled_key(pack.name, "downloads.json")) if state and state["rows"] else None
+        downloads = Downloads.read(store, pack.name) if state and state.rows else None
         if downloads:  # None until the downloads step wrote them: the dataset waits for them
             dashboards = tuple((committee.member(lead.member).name,
                                 f"{superset_url}/superset/dashboard/{dashboard_slug(pack.name, lead.member)}/")
                                for lead in committee.leads)
             desired.append(governed(committee.governance, pooled_dataset(committee, PooledFiles(
                 pack=pack.name, title=pack.pack.title, description=pack.pack.description, tags=pack.pack.tags,
-                conforms_to=pack.schema_reference, rows=downloads["rows"],
-                csv=_rendering(store, pooled_key(pack.name, f"{pack.name}.csv"), downloads["csv_sha256"]),
-                parquet=_rendering(store, pooled_key(pack.name, f"{pack.name}.parquet"), downloads["parquet_sha256"]),
-                sources_csv=_rendering(store, pooled_key(pack.name, "sources.csv"), state.get("sources_sha256")),
-                sources_rows=sum(len(info["sources"]) for info in state["members"].values()),
-                members=tuple(m for m, info in state["members"].items() if info["rows"]),
+                conforms_to=pack.schema_reference, rows=downloads.rows,
+                csv=_rendering(store, layout.download_key(pack.name, "csv"), downloads.csv_sha256),
+                parquet=_rendering(store, layout.download_key(pack.name, "parquet"), downloads.parquet_sha256),
+                sources_csv=_rendering(store, layout.sources_key(pack.name), state.sources_sha256),
+                sources_rows=sum(len(part.sources) for part in state.members.values()),
+                members=tuple(state.with_rows()),
                 dashboards=dashboards, theme=pack.pack.theme,
             ))))
     return desired, archive, withheld
@@ -109,24 +102,23 @@ def governed(governance: Governance | None, dataset: DesiredDataset) -> DesiredD
     return dataset
 
 
-def _member_datasets(store: ObjectStore, themes: dict[str, str | None], governance: Governance | None,
+def _member_datasets(store: Bucket, themes: dict[str, str | None], governance: Governance | None,
                      member: Member) -> _MemberDatasets:
     found = _MemberDatasets()
-    manifest = store.get_json(manifest_key(member.slug), default={"datasets": {}})
+    manifest = Manifest.read(store, member.slug)
     # One listing says which resources were staged, rather than a lookup per resource.
-    staged = {obj.key for obj in store.list(object_key("staged", member.slug) + "/")}
-    for name, entry in sorted(manifest["datasets"].items()):
-        if entry.get("status") == "archived":
+    staged = {obj.key for obj in store.list(layout.staged_prefix(member.slug))}
+    for name, entry in sorted(manifest.datasets.items()):
+        if entry.status == "archived":
             found.archive.append(name)
             continue
         files = []
         blocked = False
-        for resource in sorted(entry["resources"]):
-            report_key = staged_key(member.slug, name, resource, "json")
-            if report_key not in staged:
+        for resource in sorted(entry.resources):
+            if layout.staged_key(member.slug, name, resource, "json") not in staged:
                 continue  # not tabular or not staged (its failure is reported upstream)
-            report = json.loads(store.get_bytes(report_key))
-            if report["decision"] != "publish":
+            report = StagedReport.read_listed(store, member.slug, name, resource)
+            if report.decision != "publish":
                 blocked = True
                 continue
             files.append(_staged_file(store, member.slug, name, resource, report))
@@ -134,35 +126,35 @@ def _member_datasets(store: ObjectStore, themes: dict[str, str | None], governan
             found.withheld.append(name)
             continue
         if files:
-            pack = (entry.get("override") or {}).get("pooled_as")
-            dataset = member_dataset(member, name, entry, files, themes.get(pack))
+            pack = (entry.override or {}).get("pooled_as")
+            dataset = member_dataset(member, name, entry.as_dict(), files, themes.get(pack))
             dataset.fields.update(_governance(member, entry, governance))
             found.desired.append(dataset)
     return found
 
 
-def _governance(member: Member, entry: dict, default: Governance | None) -> dict:
+def _governance(member: Member, entry: DatasetEntry, default: Governance | None) -> dict:
     """The dataset's governance fields, as the committee file says now (its entry under
     `datasets:`, found by source and remote id, over the committee's default)."""
-    remote_id, source = entry["remote"]["remote_id"], entry.get("source")
+    remote_id, source = entry.remote["remote_id"], entry.source
     override = (member.sources[source].datasets.get(remote_id)
                 if isinstance(source, int) and source < len(member.sources) else None)
     return dataset_governance(default, override.governance if override else None,
                               override.personal_data_exemption if override else None)
 
 
-def _staged_file(store: ObjectStore, member: str, dataset: str, resource: str, report: dict) -> StagedFile:
-    digests = report.get("written_sha256", {})
+def _staged_file(store: Bucket, member: str, dataset: str, resource: str, report: StagedReport) -> StagedFile:
+    digests = report.written_sha256 or {}
 
     def rendering(suffix: str) -> Rendering:
-        key = staged_key(member, dataset, resource, suffix)
+        key = layout.staged_key(member, dataset, resource, suffix)
         return _rendering(store, key, digests.get(key))
 
-    return StagedFile(slug=resource, report=report, csv=rendering("csv"), parquet=rendering("parquet"),
-                      errors_csv=rendering("errors.csv") if report.get("validation") else None)
+    return StagedFile(slug=resource, report=report.as_dict(), csv=rendering("csv"), parquet=rendering("parquet"),
+                      errors_csv=rendering("errors.csv") if report.validation else None)
 
 
-def _rendering(store: ObjectStore, key: str, sha256: str | None) -> Rendering:
+def _rendering(store: Bucket, key: str, sha256: str | None) -> Rendering:
     """A stored file known by the sha256 its writer recorded, read only to be uploaded.
     Files written before writers recorded digests are read now to compute theirs."""
     if sha256 is None:
@@ -182,7 +174,7 @@ def organization_description(member: Member, committee: Committee) -> str:
             f"Contact données : {member.contact}.")
 
 
-def publish(store: ObjectStore, committee: Committee, ckan, packs: list[EnabledPack],
+def publish(store: Bucket, committee: Committee, ckan, packs: list[EnabledPack],
             superset_url: str = "", workers: int = DEFAULT_WORKERS, members: list[str] | None = None,
             pooled: bool = True) -> Publication:
     """Bring CKAN in line with the datasets of `members` (all when None) and, when `pooled`,

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from catalog.committee import Committee
+from connectors.handoffs import Bucket
 from connectors.objectstore import ObjectStore
 
 # In-process runs say where they run, so an abandoned one can be told from a live one.
@@ -171,7 +172,7 @@ def print_summary(outcome: RunOutcome, demo: bool = False) -> None:
         print("  Dagster   make ui  (then http://127.0.0.1:3000)")
 
 
-def member_report(member: str, *, committee: Committee | None = None, store: ObjectStore | None = None) -> dict:
+def member_report(member: str, *, committee: Committee | None = None, store: Bucket | None = None) -> dict:
     """What the committee sends to one member's contact about its last gathering
     (`tdh report MEMBER`): name and contact, when, each failure (what, where, why, when),
     datasets missing or archived, and the message itself (`subject`, `text`).
@@ -181,7 +182,7 @@ def member_report(member: str, *, committee: Committee | None = None, store: Obj
     """
     from catalog.committee import load_committee
     from catalog.naming import slugify
-    from pipelines.gathering import manifest_key
+    from connectors.handoffs import Manifest, PooledState, layout
     from pipelines.gathering import member_report as report_of
 
     path = os.environ.get("HUB_COMMITTEE_FILE") or str(DEMO_COMMITTEE)
@@ -191,12 +192,12 @@ def member_report(member: str, *, committee: Committee | None = None, store: Obj
         slugs = ", ".join(m.slug for m in committee.members)
         raise LookupError(f"{path}: no member {member!r} in committee {committee.slug} (members: {slugs})")
     store = store or ObjectStore.from_environment()
-    report = report_of(found[0], store.get_json(manifest_key(found[0].slug))).as_dict()
+    slug = found[0].slug
+    report = report_of(found[0], Manifest.read(store, slug)).as_dict()
     # Files the member sent for a pack but that the pooled table left out, and why.
+    parts = {pack: PooledState.read(store, pack).members.get(slug) for pack in layout.pooled_packs(store)}
     report["pooled_exclusions"] = [
-        {"pack": obj.key.split("/")[1], **line}
-        for obj in store.list("pooled/") if obj.key.endswith("/state.json")
-        for line in store.get_json(obj.key)["members"].get(found[0].slug, {}).get("sources", [])
-        if line["statut"] == "exclu"
+        {"pack": pack, **line} for pack, part in parts.items() if part
+        for line in part.sources if line["statut"] == "exclu"
     ]
     return report

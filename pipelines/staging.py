@@ -30,8 +30,10 @@ from catalog.privacy import Finding, pseudonymise, screen, screen_batches
 from catalog.validation import SchemaError, TableSchema, validate, validate_batches
 from catalog.validation.rendering import schema_rendering
 from connectors.digesting import DigestingStore
+from connectors.handoffs import Failure
+from connectors.handoffs.layout import manifest_key, staged_key
 from connectors.http import FetchError
-from connectors.objectstore import ObjectStore, object_key
+from connectors.objectstore import ObjectStore
 from connectors.tabular import (
     DEFAULT_MEMORY_BUDGET,
     UnreadableFile,
@@ -41,7 +43,6 @@ from connectors.tabular import (
     safe_csv,
 )
 from connectors.tabular.table import write_parquet
-from pipelines.gathering import Failure, manifest_key
 from pipelines.schemas import load_declared_schema
 
 TABULAR_FORMATS = {"CSV", "TXT", "XLSX", "XLS", "ODS", "JSON", "GEOJSON", "PARQUET"}
@@ -64,10 +65,6 @@ class MemberStaging:
     withheld: list[str] = field(default_factory=list)  # kept out by the committee (`withhold`)
     invalid: list[str] = field(default_factory=list)  # not conformant to the declared schema
     failures: list[Failure] = field(default_factory=list)
-
-
-def staged_key(member: str, dataset: str, resource: str, suffix: str) -> str:
-    return object_key("staged", member, dataset, f"{resource}.{suffix}")
 
 
 def stage_member(store: ObjectStore, member: str, pseudonymisation_key: bytes,

@@ -8,6 +8,7 @@ reading the files.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,6 +43,12 @@ class StagedReport:
         """The report of one resource; None when it was never staged."""
         record = store.get_json(staged_key(member, dataset, resource, "json"))
         return None if record is None else cls.from_dict(record)
+
+    @classmethod
+    def read_listed(cls, store: Bucket, member: str, dataset: str, resource: str) -> StagedReport:
+        """The report of a resource a listing of the bucket showed: one request, where
+        `read` asks first whether it exists (publication reads every report of a member)."""
+        return cls.from_dict(json.loads(store.get_bytes(staged_key(member, dataset, resource, "json"))))
 
     def write(self, store: Bucket, member: str, dataset: str, resource: str) -> None:
         store.put_json(staged_key(member, dataset, resource, "json"), self.as_dict())

@@ -15,6 +15,7 @@ import json
 
 import dagster as dg
 
+from connectors.handoffs import layout
 from pipelines.defs.partitions import MEMBERS, member_requests
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource
 
@@ -50,7 +51,7 @@ def members_sensor(context: dg.SensorEvaluationContext, committee: CommitteeReso
 def inbox_sensor(context: dg.SensorEvaluationContext, object_store: ObjectStoreResource):
     """A run of a member when a file appears or changes under its inbox (`inbox/<member>/`)."""
     # Upload time with the etag: a commune re-dropping an older version is a new drop too.
-    current = {obj.key: f"{obj.etag}@{obj.last_modified}" for obj in object_store.store().list("inbox/")}
+    current = {obj.key: f"{obj.etag}@{obj.last_modified}" for obj in object_store.store().list(layout.INBOX)}
     if not context.cursor:
         # Just turned on: what the inbox already holds is the baseline (the daily runs gather
         # it); turning the sensor on does not start a run per member.
@@ -62,7 +63,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, object_store: ObjectStoreR
     members = set(context.instance.get_dynamic_partitions(MEMBERS.name))
     by_member: dict[str, list[str]] = {}
     for key in changed:
-        member = key.split("/")[1] if key.count("/") >= 2 else ""
+        member = layout.inbox_member(key)
         if member in members:  # files outside a member's folder ask for nothing
             by_member.setdefault(member, []).append(key)
     if not by_member:

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import dagster as dg
 import psycopg
 
+from connectors.handoffs import layout
 from pipelines.dashboards import (
     grant_superset_access,
     lead_user_password,
@@ -50,7 +51,7 @@ def _dashboards(context: dg.AssetExecutionContext, committee: CommitteeResource,
             try:
                 # The views' columns, as the warehouse has them (the bundle lists them).
                 datasets = lead_datasets(warehouse.url, pack, access)
-                hash_key = f"dashboards/{lead.member}/{pack.name}.json"
+                hash_key = layout.dashboard_key(lead.member, pack.name)
                 known = store.get_json(hash_key, default={}).get("bundle_sha256")
                 board, digest = publish_pack_dashboard(client, lead_name, access, pack, datasets,
                                                        target.hostname, target.port or 5432,
@@ -81,7 +82,7 @@ def _dashboards(context: dg.AssetExecutionContext, committee: CommitteeResource,
 def _retire_former_leads(store, config, warehouse_url: str, client: Superset) -> None:
     """Leads this committee had and no longer names lose their warehouse and Superset access.
     The list is kept per committee, so committees sharing a stack never retire each other's."""
-    key = f"dashboards/{config.slug}.leads.json"
+    key = layout.leads_key(config.slug)
     current = sorted(lead.member for lead in config.leads)
     former = store.get_json(key, default={}).get("leads", [])
     for lead in sorted(set(former) - set(current)):

@@ -7,10 +7,11 @@ from functools import partial
 
 import dagster as dg
 
+from connectors.handoffs import PooledState
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource, WarehouseResource
 from pipelines.locks import exclusive, step_name
 from pipelines.packs import EnabledPack
-from pipelines.pooling import pool_pack, pooled_key, read_part, write_downloads
+from pipelines.pooling import pool_pack, read_part, write_downloads
 from pipelines.warehouse import grant_lead, lead_access, load_table
 
 
@@ -37,8 +38,7 @@ def downloads_asset(pack: EnabledPack) -> dg.AssetsDefinition:
         members' parts when the table changed (a cost that grows with the whole table)."""
         with exclusive(step_name("downloads", pack.name)):
             done = write_downloads(object_store.store(), committee.pack(pack.name))
-        return dg.MaterializeResult(metadata={"written": done is not None,
-                                              "rows": done["rows"] if done else None})
+        return dg.MaterializeResult(metadata={"written": done is not None, "rows": done.rows if done else None})
 
     return _downloads
 
@@ -52,9 +52,8 @@ def warehouse_asset(pack: EnabledPack) -> dg.AssetsDefinition:
         """The pooled table in PostgreSQL (only changed members' rows replaced), and each lead's views."""
         config, enabled = committee.load(), committee.pack(pack.name)
         store = object_store.store()
-        state = store.get_json(pooled_key(pack.name, "state.json"), default={})
-
-        parts = {m: info["part_sha256"] for m, info in state.get("members", {}).items() if info["rows"]}
+        state = PooledState.read(store, pack.name) or PooledState()
+        parts = {member: part.part_sha256 for member, part in state.with_rows().items()}
         leads = {}
         with exclusive(step_name("warehouse", pack.name)):
             rows = load_table(warehouse.url, enabled, parts, partial(read_part, store, enabled))
@@ -65,7 +64,7 @@ def warehouse_asset(pack: EnabledPack) -> dg.AssetsDefinition:
                 grant_lead(warehouse.url, enabled, access)
                 leads[lead.member] = {"role": access.role, "communes": list(access.communes)}
         return dg.MaterializeResult(metadata={
-            "loaded": rows is not None, "rows": rows if rows is not None else state.get("rows", 0),
+            "loaded": rows is not None, "rows": rows if rows is not None else state.rows,
             "leads": dg.MetadataValue.json(leads)})
 
     return _warehouse

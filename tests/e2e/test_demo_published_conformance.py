@@ -8,11 +8,11 @@ from pathlib import Path
 from frictionless import Resource, Schema
 
 from catalog.committee import load_committee
+from connectors.handoffs.layout import manifest_key, staged_key
 from connectors.objectstore import ObjectStore
-from pipelines.gathering import manifest_key
 from pipelines.packs import enabled_packs
 from pipelines.runner import DEMO_COMMITTEE, run_hub
-from pipelines.staging import declared_schema, staged_key
+from pipelines.staging import declared_schema
 
 
 def _errors(path: Path, schema: Schema) -> int:

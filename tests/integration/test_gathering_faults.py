@@ -13,9 +13,11 @@ import pytest
 
 from catalog.committee import FileEntry, Member, Source
 from catalog.naming import dataset_slug
+from connectors.handoffs import Failure
+from connectors.handoffs.layout import manifest_key
 from connectors.http import FetchPolicy
 from connectors.landing import UNCHANGED_BY_LISTING
-from pipelines.gathering import Failure, gather_member, manifest_key
+from pipelines.gathering import gather_member
 from tests.standins.ckan import CkanPortal, ckan_package
 from tests.standins.dcat import DcatCatalog, dcat_dataset, dcat_distribution
 from tests.standins.faults import FailingCkan, FaultyFiles

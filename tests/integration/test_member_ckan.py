@@ -21,9 +21,10 @@ import pytest
 from ckanapi import RemoteCKAN
 
 from catalog.committee import Member, Source
+from connectors.handoffs.layout import manifest_key
 from connectors.http import FetchPolicy
 from connectors.portals.ckan import list_datasets
-from pipelines.gathering import gather_member, manifest_key
+from pipelines.gathering import gather_member
 from tests.conftest import stack_setting
 
 LOCAL = frozenset({"127.0.0.1"})  # the member portal runs on the loopback: allow-listed

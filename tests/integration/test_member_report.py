@@ -10,8 +10,9 @@ import pytest
 
 from catalog.committee import Committee, FileEntry, Member, Source
 from catalog.naming import dataset_slug
+from connectors.handoffs.layout import manifest_key
 from connectors.http import FetchPolicy
-from pipelines.gathering import gather_member, manifest_key
+from pipelines.gathering import gather_member
 from pipelines.runner import member_report
 from tests.standins.ckan import CkanPortal, ckan_package
 from tests.standins.faults import FaultyFiles

@@ -4,9 +4,10 @@ withheld from the catalogue, published once the committee exempts it or drops th
 import pytest
 
 from catalog.committee import Committee
+from connectors.handoffs.layout import staged_key
 from pipelines.gathering import gather_member
 from pipelines.publishing import publish
-from pipelines.staging import stage_member, staged_key
+from pipelines.staging import stage_member
 from tests.conftest import stack_setting
 
 CONTACTS_URL = "{portals}/files/pluvigner/cantines_diagnostic_contacts.csv"

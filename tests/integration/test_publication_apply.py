@@ -20,8 +20,8 @@ from catalog.committee import Committee
 from catalog.naming import resource_id
 from catalog.packs import BUILTIN, load_pack
 from catalog.publication import DesiredDataset, DesiredResource, apply, plan, plan_against_catalogue
+from connectors.handoffs.layout import manifest_key
 from connectors.objectstore import MemoryObjectStore
-from pipelines.gathering import manifest_key
 from pipelines.packs import EnabledPack, pack_schema
 from pipelines.pooling import pool_pack, write_downloads
 from pipelines.publishing import publish

@@ -3,10 +3,10 @@ in chunks, the staged files uploaded from disk, the same as the in-memory path's
 
 import pytest
 
+from connectors.handoffs.layout import manifest_key, staged_key
 from connectors.landing import land_bytes
 from pipelines import staging
-from pipelines.gathering import manifest_key
-from pipelines.staging import stage_member, staged_key
+from pipelines.staging import stage_member
 from tests.conftest import SAMPLES
 
 SAMPLE = "scdl_budget_crach_CA2021.csv"

@@ -115,6 +115,9 @@ def test_staged_report_pooled_state_and_downloads_in_the_bytes_put_json_writes()
     plain.put_json(key, report.as_dict())
     assert store.get_bytes(key) == plain.get_bytes(key)
     assert StagedReport.read(store, "auray", "auray-volumes", "absent") is None
+    assert StagedReport.read_listed(store, "auray", "auray-volumes", "volumes") == report  # one request
+    with pytest.raises(KeyError, match="absent.json"):
+        StagedReport.read_listed(store, "auray", "auray-volumes", "absent")
 
     part = MemberPart(fingerprint="f" * 24, rows=2, sources=[{"membre": "auray", "statut": "inclus"}],
                       landed=[{"jeu_de_donnees": "auray-volumes", "sha256": "a" * 64, "recu_le": "2026-01-01"}],

@@ -10,12 +10,12 @@ import pytest
 
 from catalog.committee import Committee
 from catalog.packs import BUILTIN, load_pack
+from connectors.handoffs import layout
+from connectors.handoffs.layout import manifest_key, staged_key
 from connectors.landing import land_bytes
 from connectors.objectstore import MemoryObjectStore, ObjectStore, StoredObject
-from pipelines.gathering import manifest_key
 from pipelines.packs import EnabledPack, pack_schema
-from pipelines.pooling import pool_pack, pooled_key, write_downloads
-from pipelines.staging import staged_key
+from pipelines.pooling import pool_pack, write_downloads
 
 
 def test_put_get_exists_remove():
@@ -103,8 +103,8 @@ def test_pooling_runs_on_it_unchanged():
 
     first = pool_pack(store, committee, enabled)
     assert (first.rows, first.reread, first.changed) == (2, ["auray"], True)  # 56046 is not Auray's
-    assert write_downloads(store, enabled)["rows"] == 2
-    assert pl.read_parquet(io.BytesIO(store.get_bytes(pooled_key("eau_potable", "eau_potable.parquet")))).height == 2
+    assert write_downloads(store, enabled).rows == 2
+    assert pl.read_parquet(io.BytesIO(store.get_bytes(layout.download_key("eau_potable", "parquet")))).height == 2
     assert write_downloads(store, enabled) is None  # the same table: nothing written
     again = pool_pack(store, committee, enabled)
     assert (again.rows, again.reread, again.changed, again.sha256) == (2, [], False, first.sha256)

@@ -7,11 +7,10 @@ import polars as pl
 
 from catalog.committee import Committee
 from catalog.packs import BUILTIN, load_pack
+from connectors.handoffs.layout import manifest_key, staged_key
 from connectors.objectstore import MemoryObjectStore
-from pipelines.gathering import manifest_key
 from pipelines.packs import EnabledPack, pack_schema
 from pipelines.pooling import pool_pack, write_downloads
-from pipelines.staging import staged_key
 
 PACK = load_pack(BUILTIN / "eau_potable")
 ENABLED = EnabledPack(PACK, pack_schema(PACK))
@@ -80,11 +79,11 @@ def test_downloads_follow_the_parts_and_are_written_once_per_table():
     store = fresh_store()
     pool_pack(store, committee(), ENABLED)
     first = write_downloads(store, ENABLED)
-    assert first["rows"] == 2 and write_downloads(store, ENABLED) is None
+    assert first.rows == 2 and write_downloads(store, ENABLED) is None
     land(store, "crach", "56046", "e" * 64, 250.0, "2026-02-01T00:00:00+00:00")
     pool_pack(store, committee(), ENABLED)
     again = write_downloads(store, ENABLED)
-    assert again["parquet_sha256"] != first["parquet_sha256"]
+    assert again.parquet_sha256 != first.parquet_sha256
     table = pl.read_parquet(io.BytesIO(store.get_bytes("pooled/eau_potable/eau_potable.parquet")))
     assert table.select("membre", "volume_distribue_m3").rows() == [("auray", 100.0), ("crach", 250.0)]
     csv = store.get_bytes("pooled/eau_potable/eau_potable.csv").decode()

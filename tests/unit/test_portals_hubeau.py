@@ -9,11 +9,12 @@ import pytest
 from pydantic import ValidationError
 
 from catalog.committee import Member, Source
+from connectors.handoffs.layout import manifest_key
 from connectors.http import SourceUnavailable, UnexpectedContent
 from connectors.objectstore import ObjectStore, StoredObject
 from connectors.pagination import NextUrlPaginator, PaginationError, paginate
 from connectors.portals import hubeau
-from pipelines.gathering import gather_member, manifest_key
+from pipelines.gathering import gather_member
 from tests.standins import loopback_policy
 from tests.standins.hubeau import HubeauApi, hubeau_observation, hubeau_station
 from tests.standins.server import Reply

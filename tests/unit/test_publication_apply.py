@@ -7,12 +7,12 @@ import hashlib
 
 from catalog.committee import Committee
 from catalog.packs import BUILTIN, load_pack
+from connectors.handoffs.layout import manifest_key, staged_key
 from connectors.objectstore import MemoryObjectStore
-from pipelines.gathering import manifest_key
 from pipelines.packs import EnabledPack, pack_schema
 from pipelines.pooling import pool_pack, write_downloads
 from pipelines.publishing import desired_datasets
-from pipelines.staging import stage_member, staged_key
+from pipelines.staging import stage_member
 
 # --- From the object store: staged reports and pooled states carry the sha256s --------------
 

@@ -12,12 +12,12 @@ import pytest
 
 from catalog.privacy import screen, screen_batches
 from catalog.validation import load_schema, validate, validate_batches
+from connectors.handoffs.layout import manifest_key, staged_key
 from connectors.landing import land_bytes
 from connectors.objectstore import MemoryObjectStore
 from connectors.tabular.table import ORIGINAL_NAME
 from pipelines import staging
-from pipelines.gathering import manifest_key
-from pipelines.staging import stage_member, staged_key
+from pipelines.staging import stage_member
 from tests.conftest import SAMPLES
 
 KEY = b"pseudonymisation-key-of-the-test"
