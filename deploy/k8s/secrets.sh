@@ -8,6 +8,8 @@
 #   tdh-hub-env             every HUB_* secret the code location and its runs read
 #   tdh-seaweedfs-security  security.toml: JWT keys signing volume and filer reads and writes
 #   tdh-seaweedfs-s3        seaweedfs_s3_config: S3 identities (admin; hub scoped to its bucket)
+#   tdh-ckan                CKAN's database URLs, session and API-token secrets, sysadmin password
+#   tdh-superset            SUPERSET_SECRET_KEY, SUPERSET_DATABASE_URI, GUEST_TOKEN_JWT_SECRET
 # A Secret that exists is left as it is (its keys are in use) unless --rotate is given.
 # No secret goes through a command line: values reach base64 and kubectl on stdin.
 set -euo pipefail
@@ -64,9 +66,12 @@ admin_secret=$(gen_secret 40)
 for k in hub_access hub_secret; do
   [[ ${!k} =~ ^[A-Za-z0-9]+$ ]] || die "$env_file: HUB_S3_ACCESS_KEY and HUB_S3_SECRET_KEY must be letters and digits"
 done
-for k in dagster_pw warehouse_pw; do
+ckan_pw=$(need CKAN_DB_PASSWORD)
+ckan_ro_pw=$(need CKAN_DATASTORE_RO_PASSWORD)
+superset_db_pw=$(need SUPERSET_DB_PASSWORD)
+for k in dagster_pw warehouse_pw ckan_pw ckan_ro_pw superset_db_pw; do
   [[ ${!k} =~ ^[A-Za-z0-9._~-]+$ ]] \
-    || die "$env_file: DAGSTER_DB_PASSWORD and WAREHOUSE_PASSWORD go into URLs: letters, digits and . _ ~ - only"
+    || die "$env_file: the *_DB_PASSWORD, WAREHOUSE_PASSWORD and CKAN_DATASTORE_RO_PASSWORD values go into URLs: letters, digits and . _ ~ - only"
 done
 
 # secret_doc NAME KEY VALUE [KEY VALUE...]: one Secret manifest; values base64-encoded on stdin.
@@ -118,6 +123,20 @@ manifests() {
     secret_doc tdh-seaweedfs-s3 seaweedfs_s3_config "$(s3_config)"
   fi
   exists tdh-seaweedfs-security || secret_doc tdh-seaweedfs-security security.toml "$(security_toml)"
+  if ! exists tdh-ckan; then
+    local jwt; jwt=$(given CKAN_JWT_SECRET 48)
+    secret_doc tdh-ckan \
+      CKAN_SQLALCHEMY_URL "postgresql://ckan:$ckan_pw@$pg_host:5432/ckan" \
+      CKAN_DATASTORE_WRITE_URL "postgresql://ckan:$ckan_pw@$pg_host:5432/datastore" \
+      CKAN_DATASTORE_READ_URL "postgresql://datastore_ro:$ckan_ro_pw@$pg_host:5432/datastore" \
+      CKAN___BEAKER__SESSION__SECRET "$(given CKAN_SECRET_KEY 48)" \
+      CKAN___API_TOKEN__JWT__ENCODE__SECRET "string:$jwt" CKAN___API_TOKEN__JWT__DECODE__SECRET "string:$jwt" \
+      CKAN_SYSADMIN_PASSWORD "$(given CKAN_ADMIN_PASSWORD 24)"
+  fi
+  exists tdh-superset || secret_doc tdh-superset \
+    SUPERSET_SECRET_KEY "$(given SUPERSET_SECRET_KEY 48)" \
+    SUPERSET_DATABASE_URI "postgresql+psycopg2://superset:$superset_db_pw@$pg_host:5432/superset" \
+    GUEST_TOKEN_JWT_SECRET "$(given SUPERSET_GUEST_TOKEN_SECRET 48)"
 }
 
 if [ -n "$out" ]; then

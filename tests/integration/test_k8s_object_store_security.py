@@ -32,6 +32,9 @@ WAREHOUSE_PASSWORD=k8sweed-warehouse
 HUB_CKAN_TOKEN=k8sweed-token
 HUB_SUPERSET_PASSWORD=k8sweed-superset
 HUB_PSEUDONYMISATION_KEY=k8sweed-pseudo
+CKAN_DB_PASSWORD=k8sweed-ckan
+CKAN_DATASTORE_RO_PASSWORD=k8sweed-ckan-ro
+SUPERSET_DB_PASSWORD=k8sweed-superset
 """
 
 

@@ -39,6 +39,10 @@ SECRETS = {
                     "HUB_PSEUDONYMISATION_KEY", "HUB_WAREHOUSE_URL", "HUB_DAGSTER_PG_URL"},
     "tdh-seaweedfs-security": {"security.toml"},
     "tdh-seaweedfs-s3": {"seaweedfs_s3_config"},
+    "tdh-ckan": {"CKAN_SQLALCHEMY_URL", "CKAN_DATASTORE_WRITE_URL", "CKAN_DATASTORE_READ_URL",
+                 "CKAN___BEAKER__SESSION__SECRET", "CKAN___API_TOKEN__JWT__ENCODE__SECRET",
+                 "CKAN___API_TOKEN__JWT__DECODE__SECRET", "CKAN_SYSADMIN_PASSWORD"},
+    "tdh-superset": {"SUPERSET_SECRET_KEY", "SUPERSET_DATABASE_URI", "GUEST_TOKEN_JWT_SECRET"},
 }
 TEST_ENV = """# a test committee's settings (secrets.sh reads KEY=value lines)
 DAGSTER_DB_PASSWORD=k8stest-dagster
@@ -46,6 +50,9 @@ WAREHOUSE_PASSWORD=k8stest-warehouse
 HUB_CKAN_TOKEN=k8stest.token
 HUB_SUPERSET_PASSWORD=k8stest superset
 HUB_PSEUDONYMISATION_KEY=k8stest-pseudo
+CKAN_DB_PASSWORD=k8stest-ckan
+CKAN_DATASTORE_RO_PASSWORD=k8stest-ckan-ro
+SUPERSET_DB_PASSWORD=k8stest-superset-db
 """
 
 
@@ -165,7 +172,8 @@ def test_image_extras_are_pinned_at_the_lock_versions():
 # --- secrets ---------------------------------------------------------------------------------
 
 SECRETISH = re.compile(r"(password|passwd|secret|token|accesskey|secretkey|signing|privatekey)", re.I)
-REFERENCE = re.compile(r"(secretname|existingconfigsecret|existingsecret|secretkeyref|secretref|envsecrets)$", re.I)
+REFERENCE = re.compile(
+    r"(secretname|existingconfigsecret|existingsecret|secretkeyref|secretref|envsecrets|envfromsecret)$", re.I)
 
 
 def plaintext_secrets(node, path: str = "") -> list[str]:
@@ -221,6 +229,11 @@ def test_secrets_script_makes_every_secret_the_charts_read(tmp_path):
     assert hub["HUB_DAGSTER_PG_URL"].startswith("postgresql+psycopg2://hub_dagster:k8stest-dagster@")
     assert re.fullmatch(r"[A-Za-z0-9]{20}", hub["HUB_S3_ACCESS_KEY"])
     assert secrets["tdh-dagster-postgresql"]["postgresql-password"] == "k8stest-dagster"
+    ckan = secrets["tdh-ckan"]
+    assert ckan["CKAN_DATASTORE_READ_URL"].startswith("postgresql://datastore_ro:k8stest-ckan-ro@")
+    assert ckan["CKAN___API_TOKEN__JWT__ENCODE__SECRET"] == ckan["CKAN___API_TOKEN__JWT__DECODE__SECRET"]
+    assert re.fullmatch(r"string:[A-Za-z0-9]{48}", ckan["CKAN___API_TOKEN__JWT__ENCODE__SECRET"])
+    assert secrets["tdh-superset"]["SUPERSET_DATABASE_URI"].startswith("postgresql+psycopg2://superset:k8stest-")
 
     security = tomllib.loads(secrets["tdh-seaweedfs-security"]["security.toml"])
     keys = [security["jwt"]["signing"]["key"], security["jwt"]["signing"]["read"]["key"],
@@ -244,8 +257,8 @@ def test_secrets_script_makes_every_secret_the_charts_read(tmp_path):
     (TEST_ENV.replace("HUB_CKAN_TOKEN=k8stest.token", "HUB_CKAN_TOKEN=change-me"),
      "HUB_CKAN_TOKEN is still 'change-me'"),
     (TEST_ENV.replace("WAREHOUSE_PASSWORD=k8stest-warehouse\n", ""), "WAREHOUSE_PASSWORD is missing"),
-    (TEST_ENV + "export EVIL=1\n", "line 7: not KEY=value"),
-    (TEST_ENV.replace("k8stest-dagster", "p@ss/word"), "DAGSTER_DB_PASSWORD and WAREHOUSE_PASSWORD go into URLs"),
+    (TEST_ENV + "export EVIL=1\n", "line 10: not KEY=value"),
+    (TEST_ENV.replace("k8stest-ckan-ro", "p@ss/word"), "CKAN_DATASTORE_RO_PASSWORD values go into URLs"),
 ])
 def test_secrets_script_refuses_a_bad_env_file_by_name(tmp_path, env_text, message):
     result = run_secrets_script(env_text, tmp_path / "out")
@@ -331,3 +344,52 @@ def test_seaweedfs_check_sees_the_chart_s_own_keys():
                          "--set", "s3.existingConfigSecret=null")
     assert sorted(key_material(docs)) == ["ConfigMap/tdh-s3-seaweedfs-security-config",
                                           "Secret/tdh-s3-seaweedfs-s3-secret"]
+
+
+# --- CKAN, Solr, Superset --------------------------------------------------------------------
+
+def manifests(path: Path) -> dict[str, dict]:
+    return {f"{d['kind']}/{d['metadata']['name']}": d for d in yaml.safe_load_all(path.read_text()) if d}
+
+
+def env_of(container: dict) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+
+
+def test_ckan_and_solr_manifests_carry_the_local_catalogue_settings():
+    ckan_docs = manifests(K8S_DIR / "ckan" / "ckan.yaml")
+    solr_docs = manifests(K8S_DIR / "solr" / "solr.yaml")
+    assert set(ckan_docs) == {"Service/ckan", "PersistentVolumeClaim/ckan-storage", "Deployment/ckan"}
+    assert set(solr_docs) == {"Service/solr", "StatefulSet/solr"}
+    for path in (K8S_DIR / "ckan" / "ckan.yaml", K8S_DIR / "solr" / "solr.yaml",
+                 K8S_DIR / "superset" / "values.yaml"):
+        assert plaintext_secrets(list(yaml.safe_load_all(path.read_text()))) == [], path
+
+    [ckan] = ckan_docs["Deployment/ckan"]["spec"]["template"]["spec"]["containers"]
+    assert [e["secretRef"]["name"] for e in ckan["envFrom"]] == ["tdh-ckan"]
+    env = env_of(ckan)
+    options = (PROJECT_DIR / "deploy" / "local" / "ckan" / "hub-options.ini").read_text()
+    assert env["CKAN__PLUGINS"] == re.search(r"^ckan\.plugins = (.+)$", options, re.M).group(1)
+    assert env["CKAN__SEARCH__SOLR_COMMIT"] == "false"
+    ckan_sh = (PROJECT_DIR / "deploy" / "local" / "services" / "ckan.sh").read_text()
+    local_instance = ckan_sh[ckan_sh.index("    ckan)"):ckan_sh.index("    ckan_member)")]
+    assert env["CKANEXT__DCAT__RDF__PROFILES"] == re.search(r'CK_DCAT_PROFILES="([^"]+)"', local_instance).group(1)
+    local_schemas = re.findall(r"/([a-z_]+\.yaml)", re.search(r'CK_SCHEMA="([^"]+)"', local_instance).group(1))
+    assert re.findall(r"/([a-z_]+\.yaml)", env["CKAN___SCHEMING__DATASET_SCHEMAS"]) == local_schemas
+    dockerfile = (K8S_DIR / "ckan" / "Dockerfile").read_text()
+    for name in [*local_schemas, "licenses.json", "hub-options.ini"]:
+        assert (PROJECT_DIR / "deploy" / "local" / "ckan" / name).is_file() and name in dockerfile, name
+
+    service = solr_docs["Service/solr"]["spec"]["ports"][0]["port"]
+    core = re.search(r'CMD \["solr-precreate", "([a-z_]+)"', (K8S_DIR / "solr" / "Dockerfile").read_text()).group(1)
+    assert env["CKAN_SOLR_URL"] == f"http://solr:{service}/solr/{core}"
+    [solr] = solr_docs["StatefulSet/solr"]["spec"]["template"]["spec"]["containers"]
+    assert solr["readinessProbe"]["httpGet"]["path"] == f"/solr/{core}/admin/ping"
+    settings = load_yaml(K8S_DIR / "hub-settings.yaml")["data"]
+    assert settings["HUB_CKAN_URL"] == "http://ckan" and ckan_docs["Service/ckan"]["spec"]["ports"][0]["port"] == 80
+
+    superset = load_yaml(K8S_DIR / "superset" / "values.yaml")
+    local_superset = (PROJECT_DIR / "deploy" / "local" / "superset" / "superset_config.py").read_text()
+    assert superset["envFromSecret"] in SECRETS
+    assert set(re.findall(r'_env\("([A-Z_]+)"\)', local_superset)) == SECRETS[superset["envFromSecret"]]
+    assert superset["image"]["tag"] == "6.1.0"
