@@ -45,7 +45,13 @@ pid_alive() {
 start_daemon() {
   local name=$1 logfile=$2; shift 2
   log "starting $name (log: $logfile)"
-  setsid nohup "$@" >>"$logfile" 2>&1 < /dev/null &
+  # The daemon keeps none of the caller's descriptors beyond 0-2: a `flock` held around
+  # `stack.sh up`, or a pipe a test reads to its end, would otherwise stay open as long as
+  # the service runs.
+  (
+    for fd in $(ls "/proc/$BASHPID/fd"); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+    exec setsid nohup "$@" >>"$logfile" 2>&1 < /dev/null
+  ) &
   echo $! >"$RUN_DIR/$name.pid"
 }
 
