@@ -90,6 +90,10 @@ def instance_from_values(values: dict) -> dict:
     monitoring = daemon["runMonitoring"]
     if monitoring["enabled"]:
         instance["run_monitoring"] = {snake(k): v for k, v in monitoring.items()}
+    retention = values.get("retention", {})
+    if retention.get("enabled"):
+        instance["retention"] = {kind: {"purge_after_days": retention[kind]["purgeAfterDays"]}
+                                 for kind in ("schedule", "sensor") if kind in retention}
     return instance
 
 
@@ -111,6 +115,7 @@ def test_dagster_values_carry_the_local_instance_over(tmp_path):
     assert k8s_runs["max_concurrent_runs"] >= local_runs["max_concurrent_runs"]
     assert k8s["run_monitoring"]["start_timeout_seconds"] == local["run_monitoring"]["start_timeout_seconds"]
     assert k8s["telemetry"] == local["telemetry"] == {"enabled": False}
+    assert k8s["retention"]["sensor"]["purge_after_days"]["skipped"] == 7
 
 
 def test_dagster_instance_check_refuses_a_queue_limit_set_twice(tmp_path):
