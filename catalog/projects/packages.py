@@ -18,7 +18,7 @@ import json
 from catalog.committee import Committee
 from catalog.governance import governance_fields
 from catalog.naming import resource_id
-from catalog.packages import DEFAULT_LICENCE, Rendering, publisher
+from catalog.packages import DEFAULT_LICENCE, Rendering
 from catalog.projects.library import Library, LibraryProject
 from catalog.projects.model import RISK_LEVELS, STATUSES
 from catalog.publication import DesiredDataset, DesiredResource
@@ -75,7 +75,10 @@ def project_dataset(item: LibraryProject, committee: Committee, library: Library
         "charte": f"{charter.titre} (version {charter.version})" if charter else None,
         "documents": [d.model_dump() for d in project.documents],
         "contact": [{"name": f"{member.name} - {project.service}", "email": project.contact}],
-        "publisher": publisher(member),
+        # The subfields of the projet-ia schema only: CKAN drops any other, which would then
+        # differ on every run.
+        "publisher": [{"name": member.name, "email": member.contact, "identifier": member.siren,
+                       "type": "http://purl.org/adms/publishertype/LocalAuthority"}],
         # DCAT: what kind of description this is, what it uses, where to read more.
         "dcat_type": f"{catalogue_url}/{PROJECT_TYPE}",
         "related_resource": [f"{catalogue_url}/dataset/{use.nom}" for use in project.jeux_de_donnees] or None,
