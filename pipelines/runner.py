@@ -39,6 +39,10 @@ def run_hub() -> RunOutcome:
     definitions = defs()
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     release_abandoned_runs(instance)
+    # dagster-postgres opens a new connection for every read and write by default (146 for
+    # one member's no-op run: 0.8 s of its 2 s); `tdh run` makes one run per member, so it
+    # keeps a small pool open for its lifetime, as Dagster's webserver does.
+    instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=8)
     members = [m.slug for m in load_committee(os.environ.get("HUB_COMMITTEE_FILE", DEMO_COMMITTEE)).members]
     sync_members(instance, members)
     # Warnings and errors only on the terminal: the summary below says the rest, and every

@@ -5,6 +5,7 @@ deployment sets the same variables (deploy/compose/).
 """
 
 
+import functools
 from pathlib import Path
 
 import dagster as dg
@@ -24,13 +25,26 @@ class CommitteeResource(dg.ConfigurableResource):
     path: str = str(PROJECT_DIR / "demo" / "committee.yaml")
 
     def load(self) -> Committee:
-        return load_committee(self.path)
+        return _committee(self.path, _stamp(self.path))
 
     def packs(self) -> dict[str, EnabledPack]:
         return enabled_packs(self.load(), self.path)
 
     def pack(self, name: str) -> EnabledPack:
         return self.packs()[name]
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    stat = Path(path).stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+@functools.lru_cache(maxsize=4)
+def _committee(path: str, stamp: tuple[int, int]) -> Committee:
+    """The committee file read once per version of it (`stamp`: its mtime and size), not
+    by every asset and check of every run: `tdh run` makes a run per member, and parsing
+    the file of a large committee takes seconds. The model is frozen, so sharing is safe."""
+    return load_committee(path)
 
 
 class ObjectStoreResource(dg.ConfigurableResource):
