@@ -233,6 +233,9 @@ class Committee(_Strict):
     slug: str
     name: str
     description: str = ""
+    # The SIREN of the body that runs the committee (often its intercommunalité): the
+    # publisher IRI of the pooled datasets (catalog/packages.py).
+    siren: str | None = None
     members: Annotated[tuple[Member, ...], Field(min_length=1)]
     leads: tuple[Lead, ...] = ()
     # Use-case packs pooled for this committee: built-in names (catalog/packs/<name>) or
@@ -242,6 +245,11 @@ class Committee(_Strict):
     governance: Governance | None = None
 
     _slug = field_validator("slug")(_check_slug)
+
+    @field_validator("siren")
+    @classmethod
+    def _siren(cls, value: str | None) -> str | None:
+        return value if value is None else Member._siren(value)
 
     @model_validator(mode="after")
     def _references(self) -> Committee:

@@ -1,8 +1,10 @@
 """From what the hub gathered to CKAN packages with DCAT-AP metadata.
 
-Field names are those of ckanext-dcat's `dcat_ap_full` scheming schema, which the
-catalogue serialises as DCAT-AP 3 (`/dataset/<name>.jsonld`, `/catalog.ttl`), the form
-data.gouv.fr harvests.
+Field names are those of the hub's scheming schema (deploy/local/ckan/hub_dataset.yaml,
+ckanext-dcat's names), which the catalogue serialises as DCAT-AP 3 (`/dataset/<name>.jsonld`,
+`/catalog.ttl`; euro_dcat_ap_3 and the hub's profile, deploy/local/ckan/ckanext-hub), the
+form data.gouv.fr harvests. Every value that DCAT-AP takes from a vocabulary is given as
+its IRI: publisher from the SIREN, commune from the INSEE COG, frequency, language, schema.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from catalog.committee import Committee, Member
+from catalog.communes import spatial_coverage
 from catalog.naming import resource_id, slugify
 from catalog.publication import DesiredDataset, DesiredResource
 from catalog.themes import group_name, theme_iri
+from catalog.vocabularies import EU_FREQUENCY, FRENCH, frequency_iri
 
 LICENCES = {  # CKAN licence ids for the licences French collectivities use, as sources spell them
     "etalab-2.0": "etalab-2.0", "lov2": "etalab-2.0", "licence ouverte": "etalab-2.0",
@@ -26,7 +30,8 @@ LICENCES = {  # CKAN licence ids for the licences French collectivities use, as 
     "cc-by": "cc-by", "cc-by-4.0": "cc-by", "cc0": "cc-zero", "cc-zero": "cc-zero", "cc0-1.0": "cc-zero",
 }
 DEFAULT_LICENCE = "etalab-2.0"
-EU_FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
+LOCAL_AUTHORITY = "http://purl.org/adms/publishertype/LocalAuthority"
+UNKNOWN_FREQUENCY = EU_FREQUENCY + "UNKNOWN"  # the vocabulary's own answer when nobody said
 
 
 @dataclass(frozen=True)
@@ -61,32 +66,44 @@ def licence_id(value: str | None) -> str:
     return LICENCES.get(value.strip().lower(), value.strip())
 
 
+def siren_iri(siren: str) -> str:
+    """The public page of a SIREN in the French directory of companies and public bodies."""
+    return f"https://annuaire-entreprises.data.gouv.fr/entreprise/{siren}"
+
+
+def _identified(siren: str | None) -> dict:
+    """An agent's IRI and identifier from its SIREN, when it has one."""
+    return {"uri": siren_iri(siren), "identifier": siren} if siren else {}
+
+
 def publisher(member: Member) -> list[dict]:
-    return [{"name": member.name, "email": member.contact, "type": "http://purl.org/adms/publishertype/LocalAuthority",
-             "identifier": f"https://annuaire-entreprises.data.gouv.fr/entreprise/{member.siren}"}]
+    return [{"name": member.name, "email": member.contact, "type": LOCAL_AUTHORITY, **_identified(member.siren)}]
 
 
 def member_dataset(member: Member, name: str, entry: dict, files: list[StagedFile],
-                   theme: str | None = None) -> DesiredDataset:
+                   theme: str | None = None, frequency: str | None = None) -> DesiredDataset:
+    """`theme`, `frequency`: the pack's, for a dataset pooled as one (the committee's theme wins)."""
     remote = entry["remote"]
     override = entry.get("override") or {}
+    source = remote.get("uri") or remote["remote_id"]
     fields = {
         "title": remote["title"],
         "notes": remote.get("description") or remote["title"],  # required by DCAT-AP schema
         "owner_org": member.slug,
         "license_id": licence_id(override.get("licence") or remote.get("licence")),
         "private": override.get("access") == "members",
-        "identifier": remote.get("uri") or remote["remote_id"],
-        "provenance": f"Recueilli par le hub auprès de {member.name} ({remote.get('uri') or remote['remote_id']}).",
+        # The hub's name: unique in the catalogue, where two members' own ids may be equal.
+        "identifier": name,
+        "provenance": f"Recueilli par le hub auprès de {member.name} ({source}).",
+        "frequency": frequency_iri(remote.get("frequency")) or frequency_iri(frequency) or UNKNOWN_FREQUENCY,
+        "language": [FRENCH],
     }
-    if remote.get("frequency"):
-        fields["frequency"] = EU_FREQUENCY + remote["frequency"].upper()
     if member.insee:
-        fields["spatial_coverage"] = [{"uri": f"http://id.insee.fr/geo/commune/{member.insee}",
-                                       "text": f"{member.name} ({member.insee})"}]
-    if remote.get("temporal_start") or remote.get("temporal_end"):
-        fields["temporal_coverage"] = [{"start": remote.get("temporal_start"), "end": remote.get("temporal_end")}]
-    conforms = [f.report["validation"]["schema"] for f in files if f.report.get("validation")]
+        fields["spatial_coverage"] = [spatial_coverage(member.insee, member.name)]
+    if period := _temporal(remote, files):
+        fields["temporal_coverage"] = [period]
+    conforms = [f.report["validation"].get("conforms_to") or f.report["validation"]["schema"]
+                for f in files if f.report.get("validation")]
     if conforms:
         fields["conforms_to"] = sorted(set(conforms))
     fields["publisher"] = publisher(member)
@@ -104,7 +121,7 @@ class PooledFiles:
     title: str
     description: str
     tags: tuple[str, ...]
-    conforms_to: str  # the schema's URL, or its name and version
+    conforms_to: str  # the schema's IRI (catalog.vocabularies.schema_iri)
     rows: int
     csv: Rendering
     parquet: Rendering
@@ -113,6 +130,8 @@ class PooledFiles:
     members: tuple[str, ...]
     dashboards: tuple[tuple[str, str], ...] = ()  # (lead's name, dashboard URL)
     theme: str | None = None  # the pack's EU data theme
+    frequency: str | None = None  # the pack's update frequency (EU code or word)
+    temporal: dict | None = None  # {"start", "end"}: the period the members' included files cover
 
 
 def pooled_dataset_name(committee: Committee, pack: str) -> str:
@@ -137,7 +156,12 @@ def pooled_dataset(committee: Committee, pooled: PooledFiles) -> DesiredDataset:
         "conforms_to": [pooled.conforms_to],
         "provenance": ("Table mutualisée par le hub à partir des fichiers conformes au schéma publiés par chaque "
                        "membre ; la ressource « sources » dit quels fichiers sont inclus ou exclus, et pourquoi."),
-        "publisher": [{"name": committee.name, "type": "http://purl.org/adms/publishertype/LocalAuthority"}],
+        "publisher": [{"name": committee.name, "type": LOCAL_AUTHORITY, **_identified(committee.siren)}],
+        "frequency": frequency_iri(pooled.frequency) or UNKNOWN_FREQUENCY,
+        "language": [FRENCH],
+        "spatial_coverage": [spatial_coverage(m.insee, m.name) for m in map(committee.member, pooled.members)
+                             if m.insee],
+        **({"temporal_coverage": [pooled.temporal]} if pooled.temporal else {}),
         **themed(pooled.theme),
     }
     files = [StagedFile(slug=pooled.pack, report={"name": pooled.title, "rows": pooled.rows}, csv=pooled.csv,
@@ -151,6 +175,20 @@ def pooled_dataset(committee: Committee, pooled: PooledFiles) -> DesiredDataset:
                                pooled.sources_rows))
     return DesiredDataset(name=name, fields=fields, tags=tuple(sorted({_tag(t) for t in pooled.tags})),
                           resources=resources)
+
+
+def _temporal(remote: dict, files: list[StagedFile]) -> dict | None:
+    """The period the files' own dates cover (staging computes it, catalog/temporal.py),
+    else what the source declares, else the day the source last changed a file that has
+    no date column: the state it describes (an inventory of car parks, say)."""
+    periods = [f.report["temporal"] for f in files if f.report.get("temporal")]
+    if periods:
+        return {"start": min(p["start"] for p in periods), "end": max(p["end"] for p in periods)}
+    if remote.get("temporal_start") or remote.get("temporal_end"):
+        return {"start": remote.get("temporal_start"), "end": remote.get("temporal_end")}
+    if day := str(remote.get("modified") or "")[:10]:
+        return {"start": day, "end": day}
+    return None
 
 
 def _resources(name: str, files: list[StagedFile]) -> list[DesiredResource]:

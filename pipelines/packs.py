@@ -9,6 +9,7 @@ from pathlib import Path
 from catalog.committee import Committee, load_committee
 from catalog.packs import Pack, PackError, check_columns, load_pack, pack_folder
 from catalog.validation import SchemaError, TableSchema, load_schema
+from catalog.vocabularies import schema_iri
 from pipelines.schemas import cached_remote_schema
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -38,16 +39,20 @@ class EnabledPack:
 
     @property
     def schema_reference(self) -> str:
-        """What `conforms_to` says: the schema's URL when pinned, else its name and version."""
+        """What `conforms_to` says: the schema's IRI (its URL when pinned or written in its
+        descriptor, else a URN of its name and version)."""
         if isinstance(self.pack.schema_, str):
-            name = self.schema.descriptor.get("name") or self.schema.title or self.pack.name
-            return f"{name} {self.schema.version or ''}".strip()
+            name = self.schema.descriptor.get("name") or self.pack.name
+            return schema_iri(self.schema.descriptor, name, self.schema.version)
         return self.pack.schema_.url
 
 
 def pack_schema(pack: Pack) -> TableSchema:
     if isinstance(pack.schema_, str):
-        return load_schema(pack.folder / pack.schema_)
+        schema = load_schema(pack.folder / pack.schema_)
+        if pack.schema_url and not schema.descriptor.get("path"):
+            return load_schema({**schema.descriptor, "path": pack.schema_url})
+        return schema
     return cached_remote_schema(pack.schema_.url, pack.schema_.version)
 
 

@@ -42,6 +42,7 @@ from catalog.pooled import (
     table_columns,
 )
 from catalog.publication import in_parallel
+from catalog.temporal import temporal_coverage
 from connectors.handoffs import Bucket, Downloads, Manifest, MemberPart, PooledState, StagedReport, layout
 from connectors.tabular import formula_columns, neutralise_formulas, safe_csv
 from connectors.tabular.table import ZSTD_LEVEL
@@ -152,12 +153,14 @@ def write_downloads(store: Bucket, pack: EnabledPack) -> Downloads | None:
         risky = sorted({column for part in parts.values() for column in part.formulas})
         table.sink_parquet(parquet, compression="zstd")
         table.with_columns(neutralise_formulas(risky)).sink_csv(csv)
+        period = temporal_coverage(pl.scan_parquet(parquet))
         digests = {}
         for path, kind in ((parquet, "application/vnd.apache.parquet"), (csv, "text/csv")):
             with open(path, "rb") as file:
                 digests[path.suffix[1:]] = hashlib.file_digest(file, "sha256").hexdigest()
             store.put_file(layout.download_key(pack.name, path.suffix[1:]), path, kind)
-    done = Downloads(table=state.table, rows=state.rows, parquet_sha256=digests["parquet"], csv_sha256=digests["csv"])
+    done = Downloads(table=state.table, rows=state.rows, parquet_sha256=digests["parquet"], csv_sha256=digests["csv"],
+                     temporal=period)
     done.write(store, pack.name)
     return done
 

@@ -21,6 +21,7 @@ from catalog.packages import (
     pooled_dataset,
     pooled_dataset_name,
 )
+from catalog.packs import Pack
 from catalog.publication import (
     DesiredDataset,
     Plan,
@@ -63,8 +64,8 @@ def desired_datasets(store: Bucket, committee: Committee, packs: list[EnabledPac
     archive: list[str] = []
     withheld: list[str] = []
     chosen = [m for m in committee.members if members is None or m.slug in members]
-    themes = {pack.name: pack.pack.theme for pack in packs}
-    for found in in_parallel(partial(_member_datasets, store, themes, committee.governance), chosen, workers):
+    by_name = {pack.name: pack.pack for pack in packs}
+    for found in in_parallel(partial(_member_datasets, store, by_name, committee.governance), chosen, workers):
         desired += found.desired
         archive += found.archive
         withheld += found.withheld
@@ -91,7 +92,8 @@ def desired_datasets(store: Bucket, committee: Committee, packs: list[EnabledPac
                 sources_csv=_rendering(store, layout.sources_key(pack.name), state.sources_sha256),
                 sources_rows=sum(len(part.sources) for part in state.members.values()),
                 members=tuple(state.with_rows()),
-                dashboards=dashboards, theme=pack.pack.theme,
+                dashboards=dashboards, theme=pack.pack.theme, frequency=pack.pack.frequency,
+                temporal=downloads.temporal,
             ))))
     return desired, archive, withheld
 
@@ -102,7 +104,7 @@ def governed(governance: Governance | None, dataset: DesiredDataset) -> DesiredD
     return dataset
 
 
-def _member_datasets(store: Bucket, themes: dict[str, str | None], governance: Governance | None,
+def _member_datasets(store: Bucket, packs: dict[str, Pack], governance: Governance | None,
                      member: Member) -> _MemberDatasets:
     found = _MemberDatasets()
     manifest = Manifest.read(store, member.slug)
@@ -126,8 +128,8 @@ def _member_datasets(store: Bucket, themes: dict[str, str | None], governance: G
             found.withheld.append(name)
             continue
         if files:
-            pack = (entry.override or {}).get("pooled_as")
-            dataset = member_dataset(member, name, entry.as_dict(), files, themes.get(pack))
+            pack = packs.get((entry.override or {}).get("pooled_as"))
+            dataset = member_dataset(member, name, entry.as_dict(), files, pack and pack.theme, pack and pack.frequency)
             dataset.fields.update(_governance(member, entry, governance))
             found.desired.append(dataset)
     return found

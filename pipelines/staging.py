@@ -28,6 +28,7 @@ import polars as pl
 
 from catalog.privacy import Finding, pseudonymise, screen, screen_batches
 from catalog.publication import in_parallel
+from catalog.temporal import temporal_coverage
 from catalog.validation import SchemaError, TableSchema, validate, validate_batches
 from catalog.validation.rendering import schema_rendering
 from connectors.digesting import DigestingStore
@@ -215,7 +216,8 @@ def _stage_in_memory(store: ObjectStore, landing: dict, override: dict, schema: 
     # A file that declares a schema goes out in the schema's names, order and formats.
     rendered = schema_rendering(frame, schema) if schema is not None else frame
     store.put_bytes(staged_key(member, dataset, resource, "csv"), safe_csv(rendered), "text/csv")
-    return _report(landing, override, table.report, columns, frame.columns, frame.height, validation, findings)
+    return _report(landing, override, table.report, columns, frame.columns, frame.height, validation, findings,
+                   temporal_coverage(frame.lazy()))
 
 
 def _stage_streamed(store: ObjectStore, landing: dict, override: dict, schema: TableSchema | None,
@@ -247,7 +249,7 @@ def _stage_streamed(store: ObjectStore, landing: dict, override: dict, schema: T
     store.put_file(staged_key(member, dataset, resource, "parquet"), staged, "application/vnd.apache.parquet")
     store.put_file(staged_key(member, dataset, resource, "csv"), rendering, "text/csv")
     names = table.collect_schema().names()
-    return _report(landing, override, report, columns, names, rows, validation, findings)
+    return _report(landing, override, report, columns, names, rows, validation, findings, temporal_coverage(table))
 
 
 def _streamable(path: Path, filename: str) -> bool:
@@ -313,7 +315,7 @@ def _validate_to_file(table: pl.LazyFrame, schema: TableSchema, batch_rows: int,
 
 
 def _report(landing: dict, override: dict, normalisation: dict, columns: _Columns, staged_columns: list[str],
-            rows: int, validation: dict | None, findings: list[Finding]) -> dict:
+            rows: int, validation: dict | None, findings: list[Finding], temporal: dict | None) -> dict:
     exemption, withhold = override.get("personal_data_exemption"), override.get("withhold")
     return {
         "source_sha256": landing["sha256"],
@@ -333,12 +335,15 @@ def _report(landing: dict, override: dict, normalisation: dict, columns: _Column
         "decision": "withheld" if withhold else "publish" if not findings or exemption else "blocked",
         "exemption": exemption,
         "withhold": withhold,
+        "temporal": temporal,
     }
 
 
 # Bumped when reading, validation or screening change what a staged file holds, so that
 # unchanged raw bytes are staged again by the new rules.
-STAGING_RULES = 4  # 4: a file declaring a schema is published in the schema's names and formats
+# 4: a file declaring a schema is published in the schema's names and formats;
+# 5: the period its dates cover, and the schema's IRI in the validation summary.
+STAGING_RULES = 5
 
 
 def _decisions_fingerprint(override: dict, schema: TableSchema | None) -> str:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from catalog.committee import describe_error
 from catalog.themes import check_theme
+from catalog.vocabularies import frequency_iri
 
 BUILTIN = Path(__file__).resolve().parent
 # A PostgreSQL identifier without quoting; 30 characters, so that `<pack>__<view>` stays
@@ -177,11 +178,17 @@ class Pack(_Strict):
     title: str
     description: str
     schema_: str | RemoteSchema = Field(alias="schema")  # a file of the pack's folder, or pinned URL
+    # Where the schema is published, when its file is a copy that does not say (no `path`):
+    # the IRI its datasets conform to (dct:conformsTo).
+    schema_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     primary_key: tuple[str, ...] = ()  # defaults to the schema's primaryKey
     tenancy: Tenancy
     time_column: str | None = None
     tags: tuple[str, ...] = ()
     theme: str | None = None  # EU data theme code, e.g. ENVI, GOVE, EDUC (catalog/themes.py)
+    # How often the members' files change: an EU frequency code or word (ANNUAL, MONTHLY,
+    # mensuel...; catalog/vocabularies.py), the dcat:accrualPeriodicity of its datasets.
+    frequency: str | None = None
     measures: tuple[Measure, ...] = ()
     views: tuple[View, ...] = ()
     # Labels and number formats of columns, for the table and its views (the schema's
@@ -192,6 +199,13 @@ class Pack(_Strict):
 
     _n = field_validator("name")(_name)
     _t = field_validator("theme")(check_theme)
+
+    @field_validator("frequency")
+    @classmethod
+    def _frequency(cls, value: str | None) -> str | None:
+        if value is not None and frequency_iri(value) is None:
+            raise ValueError(f"{value!r} is not an update frequency (an EU code such as ANNUAL, MONTHLY, DAILY)")
+        return value
 
     @model_validator(mode="after")
     def _references(self) -> Pack:

@@ -24,6 +24,7 @@ class ValidationResult:
     error_count: int
     errors: pl.DataFrame  # columns of ERRORS_SCHEMA, ordered by row then field
     notes: tuple[str, ...] = ()  # what was not checked and why (unknown custom checks...)
+    schema_iri: str | None = None  # what the dataset then conforms to (dct:conformsTo)
 
     def summary(self) -> dict[str, Any]:
         """The part that travels into the catalogue metadata."""
@@ -32,4 +33,5 @@ class ValidationResult:
             "version": self.schema_version,
             "valid": self.valid,
             "errors": self.error_count,
+            "conforms_to": self.schema_iri,
         }

@@ -29,6 +29,7 @@ from catalog.validation.french_checks import checks_for
 from catalog.validation.result import ERRORS_SCHEMA, ValidationResult
 from catalog.validation.rules import ROW, Check, HeaderIssue, field_checks
 from catalog.validation.schema import TableSchema
+from catalog.vocabularies import schema_iri
 
 _ORDER = "__order"
 _POSITION = "__position"
@@ -137,6 +138,7 @@ def _result(schema: TableSchema, plan: _Plan, errors: pl.DataFrame) -> Validatio
         error_count=errors.height,
         errors=errors,
         notes=tuple(plan.notes),
+        schema_iri=schema_iri(schema.descriptor, schema.name, schema.version),
     )
 
 

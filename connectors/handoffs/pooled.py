@@ -70,11 +70,12 @@ class Downloads:
     rows: int
     parquet_sha256: str
     csv_sha256: str
+    temporal: dict | None = None  # {"start", "end"}: the period the table's dates cover (None: older record)
 
     @classmethod
     def read(cls, store: Bucket, pack: str) -> Downloads | None:
         record = store.get_json(downloads_key(pack))
-        return None if record is None else cls(**{name: record[name] for name in cls.__dataclass_fields__})
+        return None if record is None else cls(**{name: record.get(name) for name in cls.__dataclass_fields__})
 
     def write(self, store: Bucket, pack: str) -> None:
         store.put_json(downloads_key(pack), self.as_dict())

@@ -37,6 +37,7 @@ class StagedReport:
     withhold: str | None
     decisions: str | None = None  # fingerprint of the decisions and rules it was staged under
     written_sha256: dict[str, str] | None = None  # key -> sha256 of each file written (None: older report)
+    temporal: dict | None = None  # {"start", "end"}: the period its date columns cover (catalog/temporal.py)
 
     @classmethod
     def read(cls, store: Bucket, member: str, dataset: str, resource: str) -> StagedReport | None:

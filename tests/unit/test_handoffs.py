@@ -131,8 +131,13 @@ def test_staged_report_pooled_state_and_downloads_in_the_bytes_put_json_writes()
     assert json.loads(store.get_bytes("pooled/eau_potable/state.json"))["members"]["crach"]["part_sha256"] is None
     assert PooledState.read(store, "budget") is None
 
-    downloads = Downloads(table="t" * 64, rows=2, parquet_sha256="1" * 64, csv_sha256="2" * 64)
+    period = {"start": "2024-01-01", "end": "2025-12-01"}
+    downloads = Downloads(table="t" * 64, rows=2, parquet_sha256="1" * 64, csv_sha256="2" * 64, temporal=period)
     downloads.write(store, "eau_potable")
     assert Downloads.read(store, "eau_potable") == downloads
     assert json.loads(store.get_bytes("pooled/eau_potable/downloads.json")) == {
-        "table": "t" * 64, "rows": 2, "parquet_sha256": "1" * 64, "csv_sha256": "2" * 64}
+        "table": "t" * 64, "rows": 2, "parquet_sha256": "1" * 64, "csv_sha256": "2" * 64, "temporal": period}
+    # Written before the downloads recorded their period: read with none.
+    plain.put_json("pooled/budget/downloads.json", {"table": "t" * 64, "rows": 2, "parquet_sha256": "1" * 64,
+                                                     "csv_sha256": "2" * 64})
+    assert Downloads.read(plain, "budget").temporal is None

@@ -25,7 +25,9 @@ def test_a_conformant_frame_is_valid_and_its_summary_names_schema_and_version():
     assert result.errors.schema == pl.Schema(
         {"row": pl.Int64, "column": pl.String, "value": pl.String, "rule": pl.String, "message": pl.String}
     )
-    assert result.summary() == {"schema": "essai", "version": "1.0", "valid": True, "errors": 0}
+    # Not published anywhere: a URN names it (catalog.vocabularies.schema_iri).
+    assert result.summary() == {"schema": "essai", "version": "1.0", "valid": True, "errors": 0,
+                                "conforms_to": "urn:x-territorial-data-hub:schema:essai:1.0"}
 
 
 def test_rows_are_numbered_from_one_after_the_header():

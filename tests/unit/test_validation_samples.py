@@ -39,7 +39,8 @@ def test_stationnement_example_is_valid_read_as_text_or_typed():
     for frame in (as_text, typed):
         result = validate(frame, schema)
         assert result.valid, result.errors.rows()
-        assert result.summary() == {"schema": "stationnement_schema", "version": "0.1.5", "valid": True, "errors": 0}
+        assert result.summary() == {"schema": "stationnement_schema", "version": "0.1.5", "valid": True, "errors": 0,
+                                        "conforms_to": "https://github.com/etalab/schema-stationnement/raw/v0.1.5/schema.json"}
 
 
 def test_dilcrah_subventions_header_is_non_conformant_with_french_messages():
@@ -79,7 +80,8 @@ def test_dilcrah_rows_with_schema_headers_still_fail_on_every_siret():
         "SIRET de l'attribuant invalide",
         "SIRET du bénéficiaire invalide",
     }
-    assert result.summary() == {"schema": "subventions", "version": "2.1.1", "valid": False, "errors": 8}
+    assert result.summary() == {"schema": "subventions", "version": "2.1.1", "valid": False, "errors": 8,
+                                "conforms_to": "https://gitlab.com/opendatafrance/scdl/subventions/raw/v2.1.1/schema.json"}
 
 
 def test_crach_budget_fails_on_case_of_its_budget_step_and_on_blank_required_cells():
@@ -96,7 +98,8 @@ def test_crach_budget_fails_on_case_of_its_budget_step_and_on_blank_required_cel
     ]
     # The schema spells the step in lower case: 'compte administratif'.
     assert result.errors.filter(rule="enum")["value"].unique().to_list() == ["Compte administratif"]
-    assert result.summary() == {"schema": "budget", "version": "0.8.3", "valid": False, "errors": 343}
+    assert result.summary() == {"schema": "budget", "version": "0.8.3", "valid": False, "errors": 343,
+                                "conforms_to": "https://gitlab.com/opendatafrance/scdl/budget/raw/v0.8.3/schema.json"}
 
 
 def test_canteen_teledeclarations_conform_to_their_schema_read_as_text_or_typed():
