@@ -38,6 +38,7 @@ demo: setup up
 test: setup up lint
 	bash deploy/local/tools/docker-compose.sh
 	bash deploy/k8s/tools/helm.sh
+	bash deploy/k8s/tools/image-venv.sh
 	bash deploy/local/tools/browser.sh
 	$(HUB_ENV) .venv/bin/pytest
 

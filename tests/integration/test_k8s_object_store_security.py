@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -22,6 +21,7 @@ from minio import Minio
 from minio.error import S3Error
 
 from connectors.objectstore import ObjectStore
+from tests.processes import stop_group
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 STACK_DIR = PROJECT_DIR / os.environ.get("STACK_DIR", ".stack")
@@ -96,12 +96,7 @@ def secured_seaweedfs(tmp_path_factory):
                "admin": identities["admin"], "hub": secrets["tdh-hub-env"]}
     finally:
         # A throw-away server: no need to wait for its graceful stop (25 s).
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop_group(process, grace_seconds=3)
         log.close()
 
 
