@@ -8,7 +8,7 @@
 #   tdh-hub-env             every HUB_* secret the code location and its runs read
 #   tdh-seaweedfs-security  security.toml: JWT keys signing volume and filer reads and writes
 #   tdh-seaweedfs-s3        seaweedfs_s3_config: S3 identities (admin; hub scoped to its bucket)
-#   tdh-ckan                CKAN's database URLs, session and API-token secrets, sysadmin password
+#   tdh-ckan                CKAN's database URLs, secret and CSRF keys, API-token secret, sysadmin password
 #   tdh-superset            SUPERSET_SECRET_KEY, SUPERSET_DATABASE_URI, GUEST_TOKEN_JWT_SECRET
 # A Secret that exists is left as it is (its keys are in use) unless --rotate is given.
 # No secret goes through a command line: values reach base64 and kubectl on stdin.
@@ -129,7 +129,7 @@ manifests() {
       CKAN_SQLALCHEMY_URL "postgresql://ckan:$ckan_pw@$pg_host:5432/ckan" \
       CKAN_DATASTORE_WRITE_URL "postgresql://ckan:$ckan_pw@$pg_host:5432/datastore" \
       CKAN_DATASTORE_READ_URL "postgresql://datastore_ro:$ckan_ro_pw@$pg_host:5432/datastore" \
-      CKAN___BEAKER__SESSION__SECRET "$(given CKAN_SECRET_KEY 48)" \
+      CKAN_SECRET_KEY "$(given CKAN_SECRET_KEY 48)" CKAN_CSRF_SECRET_KEY "$(gen_secret 48)" \
       CKAN___API_TOKEN__JWT__ENCODE__SECRET "string:$jwt" CKAN___API_TOKEN__JWT__DECODE__SECRET "string:$jwt" \
       CKAN_SYSADMIN_PASSWORD "$(given CKAN_ADMIN_PASSWORD 24)"
   fi

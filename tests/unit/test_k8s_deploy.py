@@ -40,7 +40,7 @@ SECRETS = {
     "tdh-seaweedfs-security": {"security.toml"},
     "tdh-seaweedfs-s3": {"seaweedfs_s3_config"},
     "tdh-ckan": {"CKAN_SQLALCHEMY_URL", "CKAN_DATASTORE_WRITE_URL", "CKAN_DATASTORE_READ_URL",
-                 "CKAN___BEAKER__SESSION__SECRET", "CKAN___API_TOKEN__JWT__ENCODE__SECRET",
+                 "CKAN_SECRET_KEY", "CKAN_CSRF_SECRET_KEY", "CKAN___API_TOKEN__JWT__ENCODE__SECRET",
                  "CKAN___API_TOKEN__JWT__DECODE__SECRET", "CKAN_SYSADMIN_PASSWORD"},
     "tdh-superset": {"SUPERSET_SECRET_KEY", "SUPERSET_DATABASE_URI", "GUEST_TOKEN_JWT_SECRET"},
 }
@@ -374,7 +374,11 @@ def test_ckan_and_solr_manifests_carry_the_local_catalogue_settings():
     assert [e["secretRef"]["name"] for e in ckan["envFrom"]] == ["tdh-ckan"]
     env = env_of(ckan)
     options = (PROJECT_DIR / "deploy" / "local" / "ckan" / "hub-options.ini").read_text()
-    assert env["CKAN__PLUGINS"] == re.search(r"^ckan\.plugins = (.+)$", options, re.M).group(1)
+    assert env["CKAN__PLUGINS"] == re.search(r"^ckan\.plugins = (.+)$", options, re.M).group(1) + " envvars"
+    constraints = (PROJECT_DIR / "deploy" / "local" / "ckan" / "constraints.txt").read_text()
+    for extension in ("ckanext-dcat", "ckanext-scheming"):
+        pinned = re.search(rf"^{extension}==(\S+)$", constraints, re.M).group(1)
+        assert f'"{extension}=={pinned}"' in (K8S_DIR / "ckan" / "Dockerfile").read_text(), extension
     assert env["CKAN__SEARCH__SOLR_COMMIT"] == "false"
     ckan_sh = (PROJECT_DIR / "deploy" / "local" / "services" / "ckan.sh").read_text()
     local_instance = ckan_sh[ckan_sh.index("    ckan)"):ckan_sh.index("    ckan_member)")]
@@ -382,6 +386,11 @@ def test_ckan_and_solr_manifests_carry_the_local_catalogue_settings():
     local_schemas = re.findall(r"/([a-z_]+\.yaml)", re.search(r'CK_SCHEMA="([^"]+)"', local_instance).group(1))
     assert re.findall(r"/([a-z_]+\.yaml)", env["CKAN___SCHEMING__DATASET_SCHEMAS"]) == local_schemas
     dockerfile = (K8S_DIR / "ckan" / "Dockerfile").read_text()
+    start = (K8S_DIR / "ckan" / "10-hub-options.sh").read_text()
+    assert "10-hub-options.sh /docker-entrypoint.d/" in dockerfile
+    # Every pod signs sessions and forms with the same keys, taken from the Secret.
+    assert {"$CKAN_SECRET_KEY", "$CKAN_CSRF_SECRET_KEY"} <= set(re.findall(r"\$[A-Z_]+", start))
+    assert {"CKAN_SECRET_KEY", "CKAN_CSRF_SECRET_KEY"} <= SECRETS["tdh-ckan"]
     for name in [*local_schemas, "licenses.json", "hub-options.ini"]:
         assert (PROJECT_DIR / "deploy" / "local" / "ckan" / name).is_file() and name in dockerfile, name
 
