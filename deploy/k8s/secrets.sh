@@ -9,7 +9,7 @@
 #   tdh-seaweedfs-security  security.toml: JWT keys signing volume and filer reads and writes
 #   tdh-seaweedfs-s3        seaweedfs_s3_config: S3 identities (admin; hub scoped to its bucket)
 #   tdh-ckan                CKAN's database URLs, secret and CSRF keys, API-token secret, sysadmin password
-#   tdh-superset            SUPERSET_SECRET_KEY, SUPERSET_DATABASE_URI, GUEST_TOKEN_JWT_SECRET
+#   tdh-superset            SUPERSET_SECRET_KEY, SUPERSET_DATABASE_URI, GUEST_TOKEN_JWT_SECRET, DB_*
 # A Secret that exists is left as it is (its keys are in use) unless --rotate is given.
 # No secret goes through a command line: values reach base64 and kubectl on stdin.
 set -euo pipefail
@@ -133,7 +133,9 @@ manifests() {
       CKAN___API_TOKEN__JWT__ENCODE__SECRET "string:$jwt" CKAN___API_TOKEN__JWT__DECODE__SECRET "string:$jwt" \
       CKAN_SYSADMIN_PASSWORD "$(given CKAN_ADMIN_PASSWORD 24)"
   fi
+  # DB_*: what the Superset chart's init containers wait on and its own config reads.
   exists tdh-superset || secret_doc tdh-superset \
+    DB_HOST "$pg_host" DB_PORT 5432 DB_USER superset DB_PASS "$superset_db_pw" DB_NAME superset \
     SUPERSET_SECRET_KEY "$(given SUPERSET_SECRET_KEY 48)" \
     SUPERSET_DATABASE_URI "postgresql+psycopg2://superset:$superset_db_pw@$pg_host:5432/superset" \
     GUEST_TOKEN_JWT_SECRET "$(given SUPERSET_GUEST_TOKEN_SECRET 48)"

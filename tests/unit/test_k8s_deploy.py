@@ -42,7 +42,8 @@ SECRETS = {
     "tdh-ckan": {"CKAN_SQLALCHEMY_URL", "CKAN_DATASTORE_WRITE_URL", "CKAN_DATASTORE_READ_URL",
                  "CKAN_SECRET_KEY", "CKAN_CSRF_SECRET_KEY", "CKAN___API_TOKEN__JWT__ENCODE__SECRET",
                  "CKAN___API_TOKEN__JWT__DECODE__SECRET", "CKAN_SYSADMIN_PASSWORD"},
-    "tdh-superset": {"SUPERSET_SECRET_KEY", "SUPERSET_DATABASE_URI", "GUEST_TOKEN_JWT_SECRET"},
+    "tdh-superset": {"SUPERSET_SECRET_KEY", "SUPERSET_DATABASE_URI", "GUEST_TOKEN_JWT_SECRET",
+                     "DB_HOST", "DB_PORT", "DB_USER", "DB_PASS", "DB_NAME"},
 }
 TEST_ENV = """# a test committee's settings (secrets.sh reads KEY=value lines)
 DAGSTER_DB_PASSWORD=k8stest-dagster
@@ -405,5 +406,7 @@ def test_ckan_and_solr_manifests_carry_the_local_catalogue_settings():
     superset = load_yaml(K8S_DIR / "superset" / "values.yaml")
     local_superset = (PROJECT_DIR / "deploy" / "local" / "superset" / "superset_config.py").read_text()
     assert superset["envFromSecret"] in SECRETS
-    assert set(re.findall(r'_env\("([A-Z_]+)"\)', local_superset)) == SECRETS[superset["envFromSecret"]]
+    assert superset["secretEnv"]["create"] is False, "the chart would make an env Secret of its own"
+    assert set(re.findall(r'_env\("([A-Z_]+)"\)', local_superset)) <= SECRETS[superset["envFromSecret"]]
     assert superset["image"]["tag"] == "6.1.0"
+    assert superset["runAsUser"] != 0 and superset["init"]["createAdmin"] is False
