@@ -17,7 +17,7 @@ from pathlib import Path
 from catalog.committee import Committee
 from catalog.projects.library import load_library, project_name
 from catalog.projects.packages import PROJECT_TYPE, library_dataset, library_dataset_name, project_dataset
-from catalog.publication import apply, indexed_packages, plan_against_catalogue
+from catalog.publication import apply, indexed_packages, plan_against_catalogue, published_packages
 
 # The most projects one committee's search for its published projects answers.
 MAX_PROJECTS = 1000
@@ -38,7 +38,10 @@ def publish_projects(committee: Committee, committee_path: Path | str, pooled: l
     library = load_library(committee_path, committee, pooled)
     result = ProjectsPublication(projects=[item.name for item in library.projects])
     used = sorted({use.nom for item in library.projects for use in item.project.jeux_de_donnees})
-    held = {name: package for name, package in indexed_packages(ckan, used).items() if package.get("state") == "active"}
+    # The index may lag a second behind the member runs that just published: what it lacks is read.
+    indexed = indexed_packages(ckan, used)
+    found = indexed | published_packages(ckan, [name for name in used if name not in indexed], workers)
+    held = {name: package for name, package in found.items() if package.get("state") == "active"}
     titles = {name: package["title"] for name, package in held.items()}
     result.missing_datasets = [f"{item.name}: {use.nom}" for item in library.projects
                                for use in item.project.jeux_de_donnees if use.nom not in held]
