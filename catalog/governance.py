@@ -50,7 +50,8 @@ def governance_fields(governance: Governance | None, exemption: str | None = Non
         "retention": governance.retention,
         "personal_data_verdict": governance.personal_data,
         "personal_data_exemption": exemption,
-        "applicable_legislation": [GDPR_ELI] if governance.personal_data not in (None, "none") else None,
+        # Anonymised data is outside the GDPR (recital 26); pseudonymised data is not.
+        "applicable_legislation": [GDPR_ELI] if governance.personal_data in ("pseudonymised", "present") else None,
     }
 
 

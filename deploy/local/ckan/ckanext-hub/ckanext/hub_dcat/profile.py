@@ -14,9 +14,10 @@ from __future__ import annotations
 from ckanext.dcat.profiles import DCAT, DCATAP, DCT, FOAF, RDFProfile
 from ckanext.dcat.utils import resource_uri
 from ckantoolkit import ObjectNotFound, config, get_action
-from rdflib import Literal, URIRef
+from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
+from .governance import add_governance
 from .vocabularies import (
     AVAILABILITY_LABELS,
     AVAILABILITY_STABLE,
@@ -38,7 +39,10 @@ class HubDCATAP3Profile(RDFProfile):
         lang = _site_language()
         self._tag_language(dataset_ref, (DCT.title, DCT.description, DCAT.keyword), lang)
         self._literal_identifier(dataset_ref)
+        self._named_standards(dataset_ref, lang)
+        self._concepts(dataset_ref, DCT.type)
         self._themes(dataset_ref, dataset_dict.get("groups") or [])
+        add_governance(self.g, dataset_ref, dataset_dict, lang)  # purpose, legal basis, retention (DPV)
         for agent in self.g.objects(dataset_ref, DCT.publisher):
             self._agent_types(agent)
         for resource in dataset_dict.get("resources") or []:
@@ -90,6 +94,26 @@ class HubDCATAP3Profile(RDFProfile):
             if isinstance(value, URIRef):
                 self.g.remove((dataset_ref, DCT.identifier, value))
                 self.g.add((dataset_ref, DCT.identifier, Literal(str(value))))
+
+    def _named_standards(self, dataset_ref, lang):
+        """A standard known by its name only (a charter, say) as a dct:Standard with that
+        title: DCAT-AP wants a resource there, not a literal."""
+        for value in list(self.g.objects(dataset_ref, DCT.conformsTo)):
+            if isinstance(value, Literal):
+                standard = BNode()
+                self.g.remove((dataset_ref, DCT.conformsTo, value))
+                self.g.add((dataset_ref, DCT.conformsTo, standard))
+                self.g.add((standard, DCT.title, Literal(str(value), lang=lang)))
+        for standard in self.g.objects(dataset_ref, DCT.conformsTo):
+            self.g.add((standard, RDF.type, DCT.Standard))
+
+    def _concepts(self, subject, predicate):
+        """IRIs of a vocabulary the hub names without describing (a dataset's type) as
+        skos:Concept labelled by their last segment, when nothing labels them already."""
+        for value in self.g.objects(subject, predicate):
+            if isinstance(value, URIRef) and (value, SKOS.prefLabel, None) not in self.g:
+                self.g.add((value, RDF.type, SKOS.Concept))
+                self.g.add((value, SKOS.prefLabel, Literal(str(value).rstrip("/").rsplit("/", 1)[-1])))
 
     def _themes(self, dataset_ref, groups):
         """Each theme as a skos:Concept with its French label: the hub's groups are the EU
