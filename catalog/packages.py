@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -134,6 +134,18 @@ class PooledFiles:
     temporal: dict | None = None  # {"start", "end"}: the period the members' included files cover
 
 
+def committee_coverage(committee: Committee, frequency: str | None, members: Iterable[str] | None = None) -> dict:
+    """The DCAT-AP fields of a dataset the committee publishes for `members` (all when None):
+    the committee as publisher, the members' communes as its places, French, its frequency."""
+    chosen = committee.members if members is None else [committee.member(slug) for slug in members]
+    return {
+        "publisher": [{"name": committee.name, "type": LOCAL_AUTHORITY, **_identified(committee.siren)}],
+        "frequency": frequency_iri(frequency) or UNKNOWN_FREQUENCY,
+        "language": [FRENCH],
+        "spatial_coverage": [spatial_coverage(m.insee, m.name) for m in chosen if m.insee],
+    }
+
+
 def pooled_dataset_name(committee: Committee, pack: str) -> str:
     return f"{committee.slug}-{pack.replace('_', '-')}"
 
@@ -156,11 +168,7 @@ def pooled_dataset(committee: Committee, pooled: PooledFiles) -> DesiredDataset:
         "conforms_to": [pooled.conforms_to],
         "provenance": ("Table mutualisée par le hub à partir des fichiers conformes au schéma publiés par chaque "
                        "membre ; la ressource « sources » dit quels fichiers sont inclus ou exclus, et pourquoi."),
-        "publisher": [{"name": committee.name, "type": LOCAL_AUTHORITY, **_identified(committee.siren)}],
-        "frequency": frequency_iri(pooled.frequency) or UNKNOWN_FREQUENCY,
-        "language": [FRENCH],
-        "spatial_coverage": [spatial_coverage(m.insee, m.name) for m in map(committee.member, pooled.members)
-                             if m.insee],
+        **committee_coverage(committee, pooled.frequency, pooled.members),
         **({"temporal_coverage": [pooled.temporal]} if pooled.temporal else {}),
         **themed(pooled.theme),
     }

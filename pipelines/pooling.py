@@ -139,8 +139,8 @@ def write_downloads(store: Bucket, pack: EnabledPack) -> Downloads | None:
     if state is None:
         return None
     done = Downloads.read(store, pack.name)
-    if done and done.table == state.table:
-        return None
+    if done and done.table == state.table and done.temporal is not None:
+        return None  # (a record written before downloads had a period is written again, once)
     parts = state.with_rows()
     slugs = sorted(parts)
     with tempfile.TemporaryDirectory(prefix="tdh-pooled-") as work:
@@ -153,7 +153,8 @@ def write_downloads(store: Bucket, pack: EnabledPack) -> Downloads | None:
         risky = sorted({column for part in parts.values() for column in part.formulas})
         table.sink_parquet(parquet, compression="zstd")
         table.with_columns(neutralise_formulas(risky)).sink_csv(csv)
-        period = temporal_coverage(pl.scan_parquet(parquet))
+        # The members' own columns only: the hub's (when each file was received) say nothing of the data.
+        period = temporal_coverage(pl.scan_parquet(parquet).select(pack.schema.field_names)) or {}
         digests = {}
         for path, kind in ((parquet, "application/vnd.apache.parquet"), (csv, "text/csv")):
             with open(path, "rb") as file:
@@ -176,6 +177,8 @@ def _offered_files(manifest: Manifest, pack: str) -> list[dict]:
         override = entry.override or {}
         if entry.status != "present" or override.get("pooled_as") != pack:
             continue
+        if override.get("access") == "members":
+            continue  # never in a public table, nor named in its public sources list
         for resource, landing in sorted(entry.resources.items()):
             if landing.format.upper() not in TABULAR_FORMATS:
                 continue  # a PDF notice beside the data is not a file of the table

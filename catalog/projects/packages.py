@@ -18,10 +18,11 @@ import json
 from catalog.committee import Committee
 from catalog.governance import governance_fields
 from catalog.naming import resource_id
-from catalog.packages import DEFAULT_LICENCE, Rendering
+from catalog.packages import DEFAULT_LICENCE, Rendering, committee_coverage
 from catalog.projects.library import Library, LibraryProject
 from catalog.projects.model import RISK_LEVELS, STATUSES
 from catalog.publication import DesiredDataset, DesiredResource
+from catalog.themes import theme_iri
 
 PROJECT_TYPE = "projet-ia"
 CSV_COLUMNS = ("nom", "titre", "membre", "service", "finalite", "statut", "niveau_risque", "justification_risque",
@@ -122,7 +123,10 @@ def library_dataset(committee: Committee, library: Library, catalogue_url: str) 
         "private": False,
         "identifier": name,
         "provenance": "Fichiers projets-ia/*.yaml et charte-ethique.yaml du comité, publiés par le hub.",
-        "publisher": [{"name": committee.name, "type": "http://purl.org/adms/publishertype/LocalAuthority"}],
+        # Changes when a member declares or updates a project: no schedule.
+        **committee_coverage(committee, "IRREG"),
+        # The theme's IRI only: its CKAN group is made by the data's publication, not this one.
+        "theme": [theme_iri("GOVE")],
         **governance_fields(committee.governance),
     }
     return DesiredDataset(name=name, fields=fields, tags=("intelligence artificielle",), resources=resources)

@@ -70,7 +70,8 @@ class Downloads:
     rows: int
     parquet_sha256: str
     csv_sha256: str
-    temporal: dict | None = None  # {"start", "end"}: the period the table's dates cover (None: older record)
+    # {"start", "end"}: the period the table's dates cover; {} when it has no dates, None in older records.
+    temporal: dict | None = None
 
     @classmethod
     def read(cls, store: Bucket, pack: str) -> Downloads | None:
