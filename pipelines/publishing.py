@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import partial
 
+from catalog.access import Sharing, committee_users, share_with_members
 from catalog.committee import Committee, Member
 from catalog.governance import Governance, dataset_governance, governance_fields
 from catalog.packages import (
@@ -47,6 +48,7 @@ class Publication:
     groups_created: list[str] = field(default_factory=list)
     plan: dict = field(default_factory=dict)
     withheld: list[str] = field(default_factory=list)  # personal data without exemption
+    sharing: Sharing = field(default_factory=Sharing)  # members-only datasets' readers (catalog/access.py)
 
 
 @dataclass
@@ -200,5 +202,17 @@ def publish(store: Bucket, committee: Committee, ckan, packs: list[EnabledPack],
     todo: Plan = plan_against_catalogue(ckan, desired, archive=[*archive, *withheld], workers=workers)
     apply(todo, ckan, workers)
     result.plan = todo.summary()
+    result.sharing = share_members_only(ckan, committee, desired, todo)
     result.withheld = withheld
     return result
+
+
+def share_members_only(ckan, committee: Committee, desired: list[DesiredDataset], todo: Plan) -> Sharing:
+    """Every user of the committee's organizations reads its members-only datasets, and
+    nobody else: set on each of them every run, since users come and go between runs."""
+    failed = {line.split(":", 1)[0] for line in todo.failed}
+    private = [d.name for d in desired if d.fields.get("private") and d.name not in failed]
+    if not private:
+        return Sharing()
+    readers = committee_users(ckan, [committee.slug, *(m.slug for m in committee.members)])
+    return share_with_members(ckan, private, readers)

@@ -55,6 +55,8 @@ def catalog_asset(packs: list[EnabledPack]) -> dg.AssetsDefinition:
 def _report(context: dg.AssetExecutionContext, result: Publication) -> dg.MaterializeResult:
     for name in result.withheld:
         context.log.warning(f"{name}: withheld (personal data: the committee keeps it out)")
+    for line in result.sharing.failed:
+        context.log.error(f"members-only readers not set (retried next run): {line}")
     plan = result.plan
     return dg.MaterializeResult(metadata={
         "created": len(plan["create"]), "updated": len(plan["update"]),
@@ -62,5 +64,8 @@ def _report(context: dg.AssetExecutionContext, result: Publication) -> dg.Materi
         "unchanged": len(plan["unchanged"]), "archived": len(plan["archive"]), "removed": len(plan["remove"]),
         "failed": dg.MetadataValue.json(plan["failed"]), "withheld": dg.MetadataValue.json(result.withheld),
         "organizations_created": dg.MetadataValue.json(result.organizations_created),
+        # Members-only datasets: who was given or lost read access (CKAN user ids), and failures.
+        "shared": dg.MetadataValue.json({"granted": result.sharing.granted, "revoked": result.sharing.revoked,
+                                         "failed": result.sharing.failed}),
         "plan": dg.MetadataValue.json(plan),
     })
