@@ -179,8 +179,6 @@ def _offered_files(manifest: Manifest, pack: str) -> list[dict]:
             continue
         if override.get("access") == "members":
             continue  # never in a public table, nor named in its public sources list
-        if override.get("access") == "members":
-            continue  # never in a public table, nor named in its public sources list
         for resource, landing in sorted(entry.resources.items()):
             if landing.format.upper() not in TABULAR_FORMATS:
                 continue  # a PDF notice beside the data is not a file of the table
