@@ -12,6 +12,9 @@ DCAT = Namespace("http://www.w3.org/ns/dcat#")
 DCT = Namespace("http://purl.org/dc/terms/")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 MAX_PAGES = 50  # the demo has one; a loop in the links must not hang a test
+# The feed data.gouv.fr harvests: without checksums, which its harvester mishandles
+# (deploy/local/ckan/ckanext-hub, DataGouvProfile; docs/dcat-ap.md).
+DATAGOUV_FEED = "?profiles=euro_dcat_ap_3,hub_dcat_ap_3,hub_datagouv"
 
 
 @dataclass(frozen=True)
@@ -20,10 +23,10 @@ class Page:
     turtle: str
 
 
-def catalogue_pages(ckan_url: str) -> list[Page]:
-    """Every page of the catalogue, first to last."""
+def catalogue_pages(ckan_url: str, query: str = "") -> list[Page]:
+    """Every page of the catalogue (`query`: e.g. DATAGOUV_FEED), first to last."""
     pages: list[Page] = []
-    url: str | None = f"{ckan_url}/catalog.ttl"
+    url: str | None = f"{ckan_url}/catalog.ttl{query}"
     while url:
         if len(pages) >= MAX_PAGES:
             raise RuntimeError(f"{ckan_url}/catalog.ttl: more than {MAX_PAGES} pages, or a loop in hydra:nextPage")

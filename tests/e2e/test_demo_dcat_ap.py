@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from ckanapi import RemoteCKAN
 from pyshacl import validate
-from rdflib import Graph
+from rdflib import RDF, Graph, Literal, Namespace
 from rdflib.namespace import SH
 
-from tests.catalogue_feed import COVERAGE, catalogue_graph, catalogue_pages, coverage
+from tests.catalogue_feed import COVERAGE, DATAGOUV_FEED, DCAT, DCT, catalogue_graph, catalogue_pages, coverage
 from tests.conftest import stack_setting
 
 SHAPES = Path(__file__).resolve().parents[1] / "data" / "dcat-ap" / "dcat-ap-SHACL.ttl"
+SPDX = Namespace("http://spdx.org/rdf/terms#")
 # The committee's list of its AI projects: no data of a period, so no temporal coverage.
 UNDATED = {"ctd-aqta-projets-ia"}
 
@@ -23,6 +24,13 @@ UNDATED = {"ctd-aqta-projets-ia"}
 @pytest.fixture(scope="module")
 def feed() -> Graph:
     return catalogue_graph(catalogue_pages(stack_setting("HUB_CKAN_URL")))
+
+
+def violations(graph: Graph) -> Counter:
+    shapes = Graph().parse(SHAPES, format="turtle")
+    _, report, _ = validate(graph, shacl_graph=shapes, inference="none", allow_warnings=True)
+    return Counter(f"{report.value(r, SH.resultPath)}: {report.value(r, SH.resultMessage)}"
+                   for r in report.subjects(SH.resultSeverity, SH.Violation))
 
 
 def test_every_public_dataset_is_in_the_feed(feed):
@@ -34,12 +42,25 @@ def test_every_public_dataset_is_in_the_feed(feed):
 
 
 def test_the_feed_has_no_dcat_ap_violation(feed):
-    shapes = Graph().parse(SHAPES, format="turtle")
-    _, report, _ = validate(feed, shacl_graph=shapes, inference="none", allow_warnings=True)
-    violations = Counter(
-        f"{report.value(r, SH.resultPath)}: {report.value(r, SH.resultMessage)}"
-        for r in report.subjects(SH.resultSeverity, SH.Violation))
-    assert not violations, "\n".join(f"{n} x {message}" for message, n in violations.most_common())
+    found = violations(feed)
+    assert not found, "\n".join(f"{n} x {message}" for message, n in found.most_common())
+    # The shapes do catch what the stock profile wrote (a literal format, an untyped licence).
+    broken = Graph()
+    for triple in feed:
+        broken.add(triple)
+    distribution = next(broken.subjects(RDF.type, DCAT.Distribution))
+    broken.set((distribution, DCT["format"], Literal("CSV")))
+    for licence in broken.objects(distribution, DCT.license):
+        broken.remove((licence, RDF.type, DCT.LicenseDocument))
+    assert sum(violations(broken).values()) >= 2
+
+
+def test_the_feed_for_data_gouv_fr_is_dcat_ap_too(feed):
+    datagouv = catalogue_graph(catalogue_pages(stack_setting("HUB_CKAN_URL"), DATAGOUV_FEED))
+    found = violations(datagouv)
+    assert not found, "\n".join(f"{n} x {message}" for message, n in found.most_common())
+    assert set(coverage(datagouv)) == set(coverage(feed))
+    assert (None, SPDX.checksum, None) in feed and (None, SPDX.checksum, None) not in datagouv
 
 
 def test_every_dataset_says_what_a_reuser_looks_for(feed):

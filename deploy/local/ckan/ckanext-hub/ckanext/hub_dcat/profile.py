@@ -11,7 +11,7 @@ mends one of these; none invents metadata the dataset does not carry.
 
 from __future__ import annotations
 
-from ckanext.dcat.profiles import DCAT, DCATAP, DCT, FOAF, RDFProfile
+from ckanext.dcat.profiles import DCAT, DCATAP, DCT, FOAF, SPDX, RDFProfile
 from ckanext.dcat.utils import resource_uri
 from ckantoolkit import ObjectNotFound, config, get_action
 from rdflib import BNode, Literal, URIRef
@@ -193,3 +193,24 @@ def _organization_uri(organization: dict) -> str:
     if siren:
         return "https://annuaire-entreprises.data.gouv.fr/entreprise/" + siren
     return config.get("ckan.site_url").rstrip("/") + "/organization/" + organization["name"]
+
+
+class DataGouvProfile(RDFProfile):
+    """The feed data.gouv.fr harvests: `/catalog.ttl?profiles=euro_dcat_ap_3,hub_dcat_ap_3,hub_datagouv`.
+
+    udata 17.18's DCAT harvester reads spdx:checksumValue through rdflib, which turns the
+    xsd:hexBinary that DCAT-AP requires into bytes; udata then refuses the resource
+    ("checksum.value: StringField only accepts string values") and with it the whole
+    dataset. This feed leaves the checksums out (optional in DCAT-AP), so it stays valid
+    and every dataset is harvested (tests/e2e/test_demo_udata_harvest.py)."""
+
+    def graph_from_dataset(self, dataset_dict, dataset_ref):
+        for distribution in self.g.objects(dataset_ref, DCAT.distribution):
+            for checksum in list(self.g.objects(distribution, SPDX.checksum)):
+                self.g.remove((distribution, SPDX.checksum, checksum))
+                self.g.remove((checksum, None, None))
+        if (None, SPDX.checksum, None) not in self.g:
+            self.g.remove((None, RDF.type, SPDX.ChecksumAlgorithm))
+
+    def graph_from_catalog(self, catalog_dict, catalog_ref):
+        pass
