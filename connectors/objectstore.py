@@ -22,6 +22,8 @@ from typing import Any
 from minio import Minio
 from minio.error import S3Error
 
+from connectors.outages import reaching
+
 SAFE_PART = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,127}$")
 DOWNLOAD_CHUNK = 1024 * 1024
 EXTENSIONS = {"csv", "json", "geojson", "xlsx", "ods", "parquet", "zip", "xml", "txt", "bin"}
@@ -55,17 +57,24 @@ class StoredObject:
 class ObjectStore:
     """One bucket of an S3-compatible store."""
 
-    def __init__(self, client: Minio, bucket: str):
+    def __init__(self, client: Minio, bucket: str, endpoint: str = ""):
         self.client = client
         self.bucket = bucket
+        self.endpoint = endpoint  # host:port, named when the store does not answer
+
+    def _reaching(self):
+        """A dead store is reported as one, with its address and bucket (connectors.outages)."""
+        return reaching("S3", f"{self.endpoint or 'endpoint ?'}, bucket {self.bucket}")
 
     @classmethod
     def connect(
         cls, endpoint: str, access_key: str, secret_key: str, bucket: str, secure: bool = False
     ) -> ObjectStore:
-        store = cls(Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure), bucket)
-        if not store.client.bucket_exists(bucket):
-            store.client.make_bucket(bucket)
+        store = cls(Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure), bucket,
+                    f"{'https' if secure else 'http'}://{endpoint}")
+        with store._reaching():
+            if not store.client.bucket_exists(bucket):
+                store.client.make_bucket(bucket)
         return store
 
     @classmethod
@@ -77,7 +86,8 @@ class ObjectStore:
 
     def exists(self, key: str) -> bool:
         try:
-            self.client.stat_object(self.bucket, key)
+            with self._reaching():
+                self.client.stat_object(self.bucket, key)
         except S3Error as exc:
             if exc.code in {"NoSuchKey", "NoSuchObject", "NotFound"}:
                 return False
@@ -86,10 +96,11 @@ class ObjectStore:
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream",
                   metadata: dict[str, str] | None = None) -> StoredObject:
-        result = self.client.put_object(
-            self.bucket, key, io.BytesIO(data), len(data), content_type=content_type,
-            metadata=metadata,
-        )
+        with self._reaching():
+            result = self.client.put_object(
+                self.bucket, key, io.BytesIO(data), len(data), content_type=content_type,
+                metadata=metadata,
+            )
         return StoredObject(key=key, size=len(data), etag=result.etag)
 
     def put_if_absent(self, key: str, data: bytes, content_type: str = "application/octet-stream",
@@ -101,35 +112,37 @@ class ObjectStore:
         return True
 
     def get_bytes(self, key: str) -> bytes:
-        response = self.client.get_object(self.bucket, key)
-        try:
-            return response.read()
-        finally:
-            response.close()
-            response.release_conn()
+        with self._reaching():
+            response = self.client.get_object(self.bucket, key)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
 
     def put_file(self, key: str, path: Path | str, content_type: str = "application/octet-stream",
                  metadata: dict[str, str] | None = None) -> StoredObject:
         """Upload a file from disk: minio sends it in parts, so memory holds a few parts
         whatever the file's size."""
         size = os.path.getsize(path)
-        with open(path, "rb") as file:
+        with open(path, "rb") as file, self._reaching():
             result = self.client.put_object(self.bucket, key, file, size, content_type=content_type,
                                             metadata=metadata)
         return StoredObject(key=key, size=size, etag=result.etag)
 
     def get_file(self, key: str, path: Path | str) -> int:
         """Download an object to a file, chunk by chunk; its size in bytes."""
-        response = self.client.get_object(self.bucket, key)
-        size = 0
-        try:
-            with open(path, "wb") as file:
-                for chunk in response.stream(DOWNLOAD_CHUNK):
-                    file.write(chunk)
-                    size += len(chunk)
-        finally:
-            response.close()
-            response.release_conn()
+        with self._reaching():
+            response = self.client.get_object(self.bucket, key)
+            size = 0
+            try:
+                with open(path, "wb") as file:
+                    for chunk in response.stream(DOWNLOAD_CHUNK):
+                        file.write(chunk)
+                        size += len(chunk)
+            finally:
+                response.close()
+                response.release_conn()
         return size
 
     def put_json(self, key: str, value: Any) -> None:
@@ -143,10 +156,17 @@ class ObjectStore:
 
     def remove(self, key: str) -> None:
         """Delete one object; deleting what is not there is not an error (S3 semantics)."""
-        self.client.remove_object(self.bucket, key)
+        with self._reaching():
+            self.client.remove_object(self.bucket, key)
 
     def list(self, prefix: str) -> Iterator[StoredObject]:
-        for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
+        # Lazy, page by page as minio fetches them; each page's request may find the store gone.
+        listing = iter(self.client.list_objects(self.bucket, prefix=prefix, recursive=True))
+        while True:
+            with self._reaching():
+                obj = next(listing, None)
+            if obj is None:
+                return
             yield StoredObject(key=obj.object_name, size=obj.size or 0, etag=(obj.etag or "").strip('"'),
                                last_modified=obj.last_modified.isoformat() if obj.last_modified else "")
 

@@ -73,9 +73,14 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.demo import seed_inbox
 
         seed_inbox()
+    from connectors.outages import ServiceUnavailable
     from pipelines.runner import print_summary, run_hub
 
-    outcome = run_hub()
+    try:
+        outcome = run_hub()
+    except ServiceUnavailable as exc:  # the run could not go on: nothing to summarise
+        print(f"tdh {args.command}: FAILED: {exc}", file=sys.stderr)
+        return 1
     print_summary(outcome, demo=args.command == "demo")
     return 0 if outcome.success else 1
 

@@ -16,23 +16,48 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import dagster as dg
 import psycopg
+
+from connectors.outages import ServiceUnavailable, reaching, redact_url
 
 
 @contextmanager
 def exclusive(name: str) -> Iterator[None]:
+    """The step `name` alone, in a body where a service of the stack that does not answer
+    fails the step at once with its name (no retry: the gathering's retries are for member
+    portals, and a dead CKAN or S3 is not back ten seconds later; the next run converges)."""
+    try:
+        with _advisory_lock(name):
+            yield
+    except ServiceUnavailable as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+
+
+@contextmanager
+def _advisory_lock(name: str) -> Iterator[None]:
     url = os.environ.get("HUB_DAGSTER_PG_URL")
     if not url:
         yield
         return
     key = int.from_bytes(hashlib.sha256(f"tdh:{name}".encode()).digest()[:8], "big", signed=True)
     # The instance's URL names psycopg2 for SQLAlchemy; psycopg reads the plain scheme.
-    with psycopg.connect(url.replace("postgresql+psycopg2://", "postgresql://"), autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+    url = url.replace("postgresql+psycopg2://", "postgresql://")
+    with reaching("PostgreSQL (instance Dagster)", redact_url(url)):
+        conn = psycopg.connect(url, autocommit=True)
         try:
-            yield
-        finally:
+            conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        except BaseException:
+            conn.close()
+            raise
+    try:
+        yield
+    finally:
+        try:
             conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+        except psycopg.OperationalError:
+            pass  # the connection is gone, and the server released the lock with it
+        conn.close()
 
 
 def step_name(asset: str, partition: str | None = None) -> str:

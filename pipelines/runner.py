@@ -12,6 +12,7 @@ import dagster as dg
 from catalog.committee import Committee
 from connectors.handoffs import Bucket
 from connectors.objectstore import ObjectStore
+from connectors.outages import reaching, redact_url
 
 # In-process runs say where they run, so an abandoned one can be told from a live one.
 HOST_TAG, PID_TAG = "tdh/host", "tdh/pid"
@@ -32,11 +33,19 @@ class RunOutcome:
 def run_hub() -> RunOutcome:
     """One run per member partition (gathering, staging, its publication), one after the
     other, then the committee run; a member's failure does not stop the others."""
-    from catalog.committee import load_committee
     from pipelines.definitions import defs
-    from pipelines.defs.partitions import sync_members
 
     definitions = defs()
+    # The instance's own database failing mid-run stops the run where it is (Dagster cannot
+    # record events); said as such rather than as SQLAlchemy's traceback.
+    with reaching("PostgreSQL (instance Dagster)", redact_url(os.environ.get("HUB_DAGSTER_PG_URL", "DAGSTER_HOME"))):
+        return _run(definitions)
+
+
+def _run(definitions: dg.Definitions) -> RunOutcome:
+    from catalog.committee import load_committee
+    from pipelines.defs.partitions import sync_members
+
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     release_abandoned_runs(instance)
     # dagster-postgres opens a new connection for every read and write by default (146 for
@@ -76,8 +85,19 @@ def _collect(outcome: RunOutcome, result) -> None:
             outcome.stopped.append(evaluation.description or evaluation.check_name)
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
-        error = "; ".join(f"{e.step_key}: {e.step_failure_data.error.message.strip()}" for e in failures)
+        error = "; ".join(f"{e.step_key}: {_failure_text(e.step_failure_data)}" for e in failures)
         outcome.error = f"{outcome.error}; {error}" if outcome.error else error
+
+
+def _failure_text(failure) -> str:
+    """What failed, in the words of the code that raised: a `dg.Failure`'s description, or
+    the user's exception under Dagster's "Error occurred while executing op" wrapper."""
+    if failure.user_failure_data and failure.user_failure_data.description:
+        return failure.user_failure_data.description.strip()
+    error = failure.error
+    while error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
+        error = error.cause
+    return error.message.strip()
 
 
 def _merged(before, after):

@@ -18,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,6 +27,7 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
+from connectors.outages import reaching, redact_url
 from pipelines.packs import EnabledPack
 
 PG_TYPES = {"string": "text", "integer": "bigint", "number": "double precision", "boolean": "boolean",
@@ -73,6 +75,15 @@ def lead_access(warehouse_url: str, lead: str, communes: tuple[str, ...], sirens
                       communes=tuple(sorted(communes)), sirens=tuple(sorted(sirens)))
 
 
+@contextmanager
+def connect(warehouse_url: str, **options) -> Iterator[psycopg.Connection]:
+    """A connection to the warehouse; a server that does not answer, before or during the
+    block, is reported as the warehouse's PostgreSQL with its URL (password redacted)."""
+    with reaching("PostgreSQL (entrepôt)", redact_url(warehouse_url)):
+        with psycopg.connect(warehouse_url, **options) as conn:
+            yield conn
+
+
 def column_types(pack: EnabledPack) -> dict[str, str]:
     return {f.name: PG_TYPES.get(f.type, "text") for f in pack.schema.fields} | HUB_PG_TYPES
 
@@ -86,7 +97,7 @@ def load_table(warehouse_url: str, pack: EnabledPack, parts: dict[str, str],
     table = sql.Identifier(POOLED_SCHEMA, pack.name)
     # The pack's fingerprint and row key: a new primary key or tenancy column remakes the table.
     shape = "pack:" + hashlib.sha256(f"{pack.pack.fingerprint()} {pack.row_key}".encode()).hexdigest()[:16]
-    with psycopg.connect(warehouse_url) as conn, conn.cursor() as cur:
+    with connect(warehouse_url) as conn, conn.cursor() as cur:
         cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(POOLED_SCHEMA)))
         cur.execute("CREATE SCHEMA IF NOT EXISTS hub")
         cur.execute("CREATE TABLE IF NOT EXISTS hub.warehouse_parts (pack text, membre text, sha256 text NOT NULL,"
@@ -142,7 +153,7 @@ def view_name(pack: str, view: str | None) -> str:
 def lead_datasets(warehouse_url: str, pack: EnabledPack, access: LeadAccess) -> dict[str | None, dict[str, str]]:
     """The columns (name -> PostgreSQL type) of each dataset the lead gets: the pack's
     table (key None) and each derived view. Superset's bundle lists them."""
-    with psycopg.connect(warehouse_url) as conn, conn.cursor() as cur:
+    with connect(warehouse_url) as conn, conn.cursor() as cur:
         return {view: _columns(cur, access.role, view_name(pack.name, view))
                 for view in [None, *(v.name for v in pack.pack.views)]}
 
@@ -154,7 +165,7 @@ def grant_lead(warehouse_url: str, pack: EnabledPack, access: LeadAccess) -> Non
     tenancy = pack.pack.tenancy
     column = sql.Identifier(tenancy.column)
     rule = sql.SQL("left({}, 9)").format(column) if tenancy.kind == "siret" else column
-    with psycopg.connect(warehouse_url) as conn, conn.cursor() as cur:
+    with connect(warehouse_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (access.role,))
         verb = "ALTER" if cur.fetchone() else "CREATE"
         cur.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(access.password)))
@@ -194,7 +205,7 @@ def grant_lead(warehouse_url: str, pack: EnabledPack, access: LeadAccess) -> Non
 def retire_lead(warehouse_url: str, access: LeadAccess) -> None:
     """A lead the committee file no longer names keeps nothing: its views go and its role
     can no longer log in (the role itself stays, in case objects elsewhere name it)."""
-    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+    with connect(warehouse_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(access.role)))
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (access.role,)).fetchone():
             conn.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(access.role)))

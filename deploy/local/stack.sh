@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The local stack: every service the hub talks to, for real, on 127.0.0.1, no Docker.
 #   deploy/local/stack.sh up|down|status
+#   deploy/local/stack.sh stop|start SERVICE   one service, installed already (fault tests, upkeep)
 # State (data, venvs, built binaries, generated secrets) lives in .stack/ (git-ignored).
 # `up` is idempotent; `down` then `up` keeps the data.
 set -euo pipefail
@@ -40,6 +41,15 @@ status() {
   return $rc
 }
 
+# One service by its name in SERVICES; `start` only starts (the service is installed).
+one() {
+  local verb=$1 name=${2:-} s
+  for s in "${SERVICES[@]}"; do
+    if [ "$s" = "$name" ] && [ "$s" != ckan_venv ]; then load_env; "${name}_${verb}"; return; fi
+  done
+  echo "usage: $0 $verb SERVICE (one of: ${SERVICES[*]/ckan_venv/})" >&2; exit 2
+}
+
 # The hub reads only HUB_* variables; a production deployment sets the same names.
 write_hub_env() {
   set_env HUB_SOLR_URL "http://127.0.0.1:$SOLR_PORT/solr"
@@ -56,5 +66,6 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  stop|start) one "$1" "${2:-}" ;;
+  *) echo "usage: $0 up|down|status|stop SERVICE|start SERVICE" >&2; exit 2 ;;
 esac

@@ -9,8 +9,8 @@ import functools
 from pathlib import Path
 
 import dagster as dg
-from ckanapi import RemoteCKAN
 
+from catalog.catalogue_client import CatalogueClient
 from catalog.committee import Committee, load_committee
 from connectors.objectstore import ObjectStore
 from pipelines.packs import EnabledPack, enabled_packs
@@ -67,8 +67,8 @@ class CatalogueResource(dg.ConfigurableResource):
     # gunicorn worker (pipelines.publishing.DEFAULT_WORKERS).
     workers: int = DEFAULT_WORKERS
 
-    def client(self) -> RemoteCKAN:
-        return RemoteCKAN(self.url, apikey=self.token, user_agent="territorial-data-hub/0.1")
+    def client(self) -> CatalogueClient:
+        return CatalogueClient(self.url, apikey=self.token, user_agent="territorial-data-hub/0.1")
 
 
 class WarehouseResource(dg.ConfigurableResource):
