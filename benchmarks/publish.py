@@ -44,6 +44,7 @@ from pipelines import publishing
 from pipelines.gathering import gather_member
 from pipelines.publishing import DEFAULT_WORKERS, Publication, publish
 from pipelines.staging import stage_member
+from tests.ckan_cleanup import purge_dataset
 from tests.standins.files import FileHost
 
 ROWS = 40  # rows per file: a small member file, like most of what communes publish
@@ -252,10 +253,7 @@ def purge(store: ObjectStore, ckan: RemoteCKAN, committee: Committee) -> None:
     for member in committee.members:
         manifest = store.get_json(manifest_key(member.slug), default={"datasets": {}})
         for name in manifest["datasets"]:
-            try:
-                ckan.action.dataset_purge(id=name)
-            except NotFound:
-                pass
+            purge_dataset(ckan, name)
     for org in [committee.slug, *(m.slug for m in committee.members)]:
         try:
             ckan.action.organization_purge(id=org)

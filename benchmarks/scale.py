@@ -47,6 +47,7 @@ from ckanapi import NotFound, RemoteCKAN
 from benchmarks.publish import member_file
 from catalog.identifiers import luhn_complete
 from connectors.objectstore import ObjectStore
+from tests.ckan_cleanup import purge_dataset
 from tests.standins.files import FileHost
 from tests.standins.server import Reply, Request
 
@@ -148,10 +149,7 @@ def purge(ckan: RemoteCKAN, store: ObjectStore, run: str, slugs: list[str], naiv
 
 
 def _purge_dataset(ckan: RemoteCKAN, name: str) -> None:
-    try:
-        ckan.action.dataset_purge(id=name)
-    except NotFound:
-        pass
+    purge_dataset(ckan, name)  # DataStore tables included
 
 
 def main() -> None:

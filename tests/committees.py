@@ -9,6 +9,7 @@ from ckanapi import RemoteCKAN, errors
 from stdnum import luhn
 
 from connectors.objectstore import ObjectStore
+from tests.ckan_cleanup import purge_dataset
 from tests.conftest import stack_setting
 
 
@@ -41,10 +42,7 @@ def remove_committee(committee: dict, datasets: list[str], store: ObjectStore, p
     members = [m["slug"] for m in committee["members"]]
     ckan = RemoteCKAN(stack_setting("HUB_CKAN_URL"), apikey=stack_setting("HUB_CKAN_TOKEN"))
     for name in datasets:
-        try:
-            ckan.action.dataset_purge(id=name)
-        except errors.NotFound:
-            pass
+        purge_dataset(ckan, name)
     for org in [committee["slug"], *members]:
         try:
             ckan.action.organization_purge(id=org)

@@ -5,6 +5,7 @@ import requests
 
 from catalog.naming import resource_id
 from catalog.publication import DesiredDataset, DesiredResource, apply, ensure_organization, plan, published_packages
+from tests.ckan_cleanup import purge_dataset
 from tests.conftest import stack_setting
 
 
@@ -50,7 +51,7 @@ def test_publish_search_download_and_converge(ckan, unique):
         jsonld = requests.get(f"{stack_setting('HUB_CKAN_URL')}/dataset/{name}.jsonld", timeout=10)
         assert "dcat:Dataset" in jsonld.text or "Dataset" in jsonld.text
     finally:
-        ckan.action.dataset_purge(id=name)
+        purge_dataset(ckan, name)
         ckan.action.organization_purge(id=org)
 
 

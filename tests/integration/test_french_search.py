@@ -6,8 +6,9 @@ import time
 import uuid
 
 import pytest
-from ckanapi import RemoteCKAN, errors
+from ckanapi import RemoteCKAN
 
+from tests.ckan_cleanup import purge_dataset
 from tests.conftest import stack_setting
 
 
@@ -28,10 +29,7 @@ def ckan():
         yield client, unique
     finally:
         for name in names:
-            try:
-                client.action.dataset_purge(id=name)
-            except errors.NotFound:
-                pass
+            purge_dataset(client, name)
         client.action.organization_purge(id=org)
 
 

@@ -25,6 +25,7 @@ from connectors.handoffs.layout import manifest_key
 from connectors.http import FetchPolicy
 from connectors.portals.ckan import list_datasets
 from pipelines.gathering import gather_member
+from tests.ckan_cleanup import purge_dataset
 from tests.conftest import stack_setting
 
 LOCAL = frozenset({"127.0.0.1"})  # the member portal runs on the loopback: allow-listed
@@ -157,7 +158,7 @@ def portal() -> Iterator[MemberPortal]:
     finally:
         for seeded in datasets.values():
             for dataset in seeded:
-                ckan.action.dataset_purge(id=dataset.id)
+                purge_dataset(ckan, dataset.id)
         for name in organizations:
             ckan.action.organization_purge(id=name)
 

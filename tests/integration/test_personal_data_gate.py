@@ -8,6 +8,7 @@ from connectors.handoffs.layout import staged_key
 from pipelines.gathering import gather_member
 from pipelines.publishing import publish
 from pipelines.staging import stage_member
+from tests.ckan_cleanup import purge_dataset
 from tests.conftest import stack_setting
 
 CONTACTS_URL = "{portals}/files/pluvigner/cantines_diagnostic_contacts.csv"
@@ -35,10 +36,7 @@ def cleanup(store, ckan):
         for obj in list(store.list(f"raw/test-{unique}/")) + list(store.list(f"staged/test-{unique}/")):
             store.client.remove_object(store.bucket, obj.key)
         for name in (f"test-{unique}-contacts",):
-            try:
-                ckan.action.dataset_purge(id=name)
-            except Exception:  # noqa: S110 - not published in that variant
-                pass
+            purge_dataset(ckan, name)  # absent when not published in that variant
         for org in (f"test-{unique}", f"tdh-test-{unique}"):
             ckan.action.organization_purge(id=org)
 

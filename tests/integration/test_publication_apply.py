@@ -26,6 +26,7 @@ from pipelines.packs import EnabledPack, pack_schema
 from pipelines.pooling import pool_pack, write_downloads
 from pipelines.publishing import publish
 from pipelines.staging import stage_member
+from tests.ckan_cleanup import purge_dataset
 
 WRITES = {"package_create", "package_patch", "package_revise", "package_delete", "resource_create",
           "resource_patch", "resource_delete", "datastore_create", "datastore_delete", "datastore_upsert",
@@ -75,10 +76,7 @@ def org(ckan, unique):
     yield name
     # By name: the search index may not hold the last packages yet.
     for suffix in "abc":
-        try:
-            ckan.action.dataset_purge(id=f"{name}-{suffix}")
-        except NotFound:
-            pass
+        purge_dataset(ckan, f"{name}-{suffix}")
     ckan.action.organization_purge(id=name)
 
 
@@ -187,10 +185,7 @@ def test_publishing_again_with_nothing_new_reads_no_staged_file_and_writes_nothi
         assert not {action for _, action, _, _ in recorder.calls} & WRITES
     finally:
         for name in (f"{slug}-volumes", f"tdhtest-{unique}-eau-potable"):
-            try:
-                ckan.action.dataset_purge(id=name)
-            except NotFound:
-                pass
+            purge_dataset(ckan, name)
         for name in (slug, f"tdhtest-{unique}"):
             try:
                 ckan.action.organization_purge(id=name)
