@@ -24,6 +24,11 @@ MAX_EXAMPLES = 3
 # ('01.23.45.67.89') and dotted NIRs have groups of 2 or 3 digits.
 _DECIMAL_FRACTION = r"[0-9]*[.,][0-9]{4,}"
 _KINDS = (*(detector.kind for detector in DETECTORS), "name")  # the order findings are listed in
+# Up to this many rows, one query first asks which detectors can match at all: it spares a
+# query per column and detector, most of the screening of a small file. Above, those
+# queries' fixed cost is small beside the data, and the extra pass would cost more (1,000,000
+# rows of 7 columns: 0.20 s with it, 0.125 s without).
+PREFILTER_ROWS = 10_000
 # Rows of the evenly spread sample that tells whether a column's values are mostly distinct.
 SAMPLE_ROWS = 10_000
 
@@ -49,7 +54,8 @@ def screen_batches(frames: Iterable[pl.DataFrame], *, ignore_columns: Iterable[s
     for frame in frames:
         columns = columns or frame.columns
         screened = {c: dtype for c, dtype in frame.schema.items() if c not in ignored and _screenable(dtype)}
-        possible = _possible_detectors(frame, screened)
+        possible = (_possible_detectors(frame, screened) if frame.height <= PREFILTER_ROWS
+                    else {column: _applicable(column, dtype) for column, dtype in screened.items()})
         for column, dtype in screened.items():
             for kind, tally in _column_tallies(frame, column, dtype, possible[column]):
                 earlier = tallies.get((column, kind))
