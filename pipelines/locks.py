@@ -31,7 +31,8 @@ def exclusive(name: str) -> Iterator[None]:
         with _advisory_lock(name):
             yield
     except ServiceUnavailable as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+        # Without the client's traceback, which says no more (the run's log keeps this one's).
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
 
 
 @contextmanager
