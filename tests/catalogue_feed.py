@@ -21,6 +21,7 @@ DATAGOUV_FEED = "?profiles=euro_dcat_ap_3,hub_dcat_ap_3,hub_datagouv"
 class Page:
     url: str
     turtle: str
+    content_type: str  # as CKAN sent it: harvesters decode the page by it
 
 
 def catalogue_pages(ckan_url: str, query: str = "") -> list[Page]:
@@ -32,7 +33,7 @@ def catalogue_pages(ckan_url: str, query: str = "") -> list[Page]:
             raise RuntimeError(f"{ckan_url}/catalog.ttl: more than {MAX_PAGES} pages, or a loop in hydra:nextPage")
         answer = requests.get(url, timeout=60)
         answer.raise_for_status()
-        pages.append(Page(url, answer.text))
+        pages.append(Page(url, answer.text, answer.headers.get("Content-Type", "")))
         graph = Graph().parse(data=answer.text, format="turtle")
         following = graph.value(predicate=HYDRA.nextPage)
         url = str(following) if following is not None else None

@@ -103,6 +103,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        self._serve(body=True)
+
+    def do_HEAD(self) -> None:
+        # What GET would answer, without the body: clients ask a feed's type this way (udata does).
+        self._serve(body=False)
+
+    def _serve(self, body: bool) -> None:
         parts = urlsplit(self.path)
         request = Request(
             path=parts.path,
@@ -120,5 +127,5 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        if reply.status != 304:
+        if body and reply.status != 304:
             self.wfile.write(reply.body)
