@@ -45,6 +45,18 @@ def test_the_five_projects_are_their_own_type_in_members_organizations_and_found
     assert len(limited["results"]) == 2
 
 
+def test_the_projects_search_page_filters_by_status_and_risk_level_in_french():
+    url = stack_setting("HUB_CKAN_URL")
+    projects = requests.get(f"{url}/projet-ia/", headers={"Accept-Language": "fr"}, timeout=30).text
+    for shown in ("Statut", "En production", "Expérimentation", "Niveau de risque", "Risque minimal",
+                  "Risque limité (obligations de transparence)", "?statut=en_production"):
+        assert shown in projects, shown
+    filtered = requests.get(f"{url}/projet-ia/", params={"statut": "experimentation"}, timeout=30).text
+    assert "ctd-aqta-ia-prevision-crues-limnigraphes" in filtered and LEAKS not in filtered
+    # The data's own search page has no such filters.
+    assert "Niveau de risque" not in requests.get(f"{url}/dataset/", timeout=30).text
+
+
 def test_a_project_page_lists_its_datasets_and_commitments_in_a_browser(tmp_path):
     url = stack_setting("HUB_CKAN_URL")
     folder = PROJECT_DIR / "docs" / "img" if os.environ.get("HUB_SCREENSHOTS") == "1" else tmp_path
