@@ -165,6 +165,11 @@ def print_summary(outcome: RunOutcome, demo: bool = False) -> None:
             print(f"  ! not published this run (retried next run): {failure}")
         for name in catalog.get("withheld", []):
             print(f"  withheld (personal data, kept out by the committee file): {name}")
+    if projects := outcome.metadata.get("ai_projects"):
+        print(f"AI projects: {len(projects['projects'])} in the library; {projects['created']} created, "
+              f"{projects['updated']} updated, {projects['unchanged']} unchanged, {projects['archived']} archived")
+        for line in projects["missing_datasets"]:
+            print(f"  ! a project names a dataset the catalogue does not hold yet: {line}")
     for key, meta in outcome.metadata.items():
         if key.startswith("pooled/"):
             print(f"{key}: {meta['rows']} rows from {', '.join(meta['members']) or 'no member'}"

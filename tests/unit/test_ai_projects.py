@@ -172,3 +172,14 @@ def test_a_datasets_governance_overrides_the_committees_key_by_key():
     assert exempted["personal_data_exemption"] == "intérêt public"
     # Governance is metadata: the decisions the manifest records (and staging fingerprints) leave it out.
     assert "governance" not in station.model_dump(by_alias=True)
+
+
+def test_the_run_summary_says_what_happened_to_the_projects(capsys):
+    from pipelines.runner import RunOutcome, print_summary
+
+    print_summary(RunOutcome(True, "run", metadata={"ai_projects": {
+        "projects": ["ctd-aqta-ia-a", "ctd-aqta-ia-b"], "created": 0, "updated": 1, "unchanged": 2, "archived": 1,
+        "missing_datasets": ["ctd-aqta-ia-a: crach-volumes-eau"]}}))
+    out = capsys.readouterr().out
+    assert "AI projects: 2 in the library; 0 created, 1 updated, 2 unchanged, 1 archived" in out
+    assert "does not hold yet: ctd-aqta-ia-a: crach-volumes-eau" in out
