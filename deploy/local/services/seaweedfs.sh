@@ -13,6 +13,12 @@ SEAWEEDFS_BUCKET=territorial-data-hub
 # stack's admin (STACK_S3_ADMIN_*, used only here to create the bucket) and the hub
 # (HUB_S3_*, limited to Read/Write/List/Tagging on $SEAWEEDFS_BUCKET).
 SEAWEEDFS_S3_CONFIG="$SEAWEEDFS_DIR/s3-identities.json"
+# JWT keys (security.toml in weed's -config_dir, mode 600, written from .stack/env's
+# STACK_SEAWEEDFS_JWT_* at every start, never in git): the volume server refuses a read or
+# write without a token the master signed, the filer's HTTP port one the filer keys signed;
+# the S3 gateway, inside the same weed, signs its own. Without them anything on the machine
+# could write into the bucket's volumes past the S3 keys (as deploy/k8s/secrets.sh does).
+SEAWEEDFS_SECURITY="$SEAWEEDFS_DIR/security.toml"
 # sha256 of that file + weed's arguments, as the running weed was started with them: a
 # change (new identities, new flags, an installation from before the scoped key) restarts it.
 SEAWEEDFS_CONFIG_MARKER="$RUN_DIR/seaweedfs.config.sha256"
@@ -119,17 +125,41 @@ seaweedfs_write_s3_config() {
   if cmp -s "$tmp" "$SEAWEEDFS_S3_CONFIG"; then rm -f "$tmp"; else mv -f "$tmp" "$SEAWEEDFS_S3_CONFIG"; fi
 }
 
-seaweedfs_config_hash() {
-  seaweedfs_args
-  { cat "$SEAWEEDFS_S3_CONFIG"; printf '%s\n' "${SEAWEEDFS_ARGS[@]}"; } | sha256sum | cut -d' ' -f1
+# security.toml from the JWT keys, generated once per installation (an installation from
+# before them gets them at its next start); printf is a builtin: no key in any argv. The
+# file is replaced only when its content changes. Writes expire after 10 s, reads after
+# 60 s, as in deploy/k8s.
+seaweedfs_write_security() {
+  local k tmp="$SEAWEEDFS_SECURITY.tmp"
+  for k in WRITE READ FILER_WRITE FILER_READ; do
+    k="STACK_SEAWEEDFS_JWT_$k"
+    ensure_secret "$k" 48
+    [[ ${!k:-} =~ ^[A-Za-z0-9]+$ ]] || die "seaweedfs: $k not alphanumeric in $ENV_FILE"
+  done
+  mkdir -p "$SEAWEEDFS_DIR"
+  rm -f "$tmp"
+  ( umask 077; {
+    printf '# made by deploy/local/services/seaweedfs.sh from .stack/env; do not edit\n'
+    printf '[jwt.signing]\nkey = "%s"\nexpires_after_seconds = 10\n\n' "$STACK_SEAWEEDFS_JWT_WRITE"
+    printf '[jwt.signing.read]\nkey = "%s"\nexpires_after_seconds = 60\n\n' "$STACK_SEAWEEDFS_JWT_READ"
+    printf '[jwt.filer_signing]\nkey = "%s"\nexpires_after_seconds = 10\n\n' "$STACK_SEAWEEDFS_JWT_FILER_WRITE"
+    printf '[jwt.filer_signing.read]\nkey = "%s"\nexpires_after_seconds = 60\n' "$STACK_SEAWEEDFS_JWT_FILER_READ"
+    } >"$tmp" )
+  chmod 600 "$tmp"
+  if cmp -s "$tmp" "$SEAWEEDFS_SECURITY"; then rm -f "$tmp"; else mv -f "$tmp" "$SEAWEEDFS_SECURITY"; fi
 }
 
-# Redact the stack's S3 keys from the service log (an older start logged the access key
+seaweedfs_config_hash() {
+  seaweedfs_args
+  { cat "$SEAWEEDFS_S3_CONFIG" "$SEAWEEDFS_SECURITY"; printf '%s\n' "${SEAWEEDFS_ARGS[@]}"; } | sha256sum | cut -d' ' -f1
+}
+
+# Redact the stack's S3 and JWT keys from the service log (an older start logged the access key
 # id of its admin identity). Run only while weed is stopped: it replaces the file.
 seaweedfs_scrub_log() {
   [ -s "$SEAWEEDFS_LOG" ] || return 0
   local tmp="$SEAWEEDFS_LOG.scrub" rc=0
-  KEYS="$HUB_S3_ACCESS_KEY $HUB_S3_SECRET_KEY $STACK_S3_ADMIN_ACCESS_KEY $STACK_S3_ADMIN_SECRET_KEY" \
+  KEYS="$HUB_S3_ACCESS_KEY $HUB_S3_SECRET_KEY $STACK_S3_ADMIN_ACCESS_KEY $STACK_S3_ADMIN_SECRET_KEY ${STACK_SEAWEEDFS_JWT_WRITE:-} ${STACK_SEAWEEDFS_JWT_READ:-} ${STACK_SEAWEEDFS_JWT_FILER_WRITE:-} ${STACK_SEAWEEDFS_JWT_FILER_READ:-}" \
   awk 'BEGIN { n = split(ENVIRON["KEYS"], k, " ") }
        { for (i = 1; i <= n; i++) while ((p = index($0, k[i])) > 0)
            { $0 = substr($0, 1, p - 1) "<redacted>" substr($0, p + length(k[i])); found = 1 }
@@ -146,10 +176,11 @@ seaweedfs_scrub_log() {
 seaweedfs_start() {
   [ -x "$BIN_DIR/weed" ] || die "seaweedfs: $BIN_DIR/weed missing; run seaweedfs_install"
   seaweedfs_write_s3_config
+  seaweedfs_write_security
   local want; want=$(seaweedfs_config_hash)
   if [ "$(cat "$SEAWEEDFS_CONFIG_MARKER" 2>/dev/null)" != "$want" ]; then
     if pid_alive seaweedfs; then
-      log "seaweedfs: S3 identities or flags changed, restarting"
+      log "seaweedfs: S3 identities, JWT keys or flags changed, restarting"
       stop_daemon seaweedfs
     elif seaweedfs_healthy; then
       die "seaweedfs: port $S3_PORT answers but not from a weed this stack started ($RUN_DIR/seaweedfs.pid); stop it to apply the S3 identities"
