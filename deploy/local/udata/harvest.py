@@ -1,9 +1,10 @@
 """data.gouv.fr's own DCAT harvester (udata's `dcat` backend, the code behind
-`udata harvest run`) on one catalogue URL, offline: udata's database is a local FerretDB
-(MongoDB protocol) and the catalogue is served by whoever answers the URL.
+`udata harvest run`) on one catalogue URL, offline: the catalogue is served by whoever
+answers the URL, and udata's database is a MongoDB URL or `memory` (mongomock, in this
+process).
 
 Run with the udata venv's Python (deploy/local/tools/udata.sh builds it):
-    harvest.py CATALOGUE_URL MONGODB_URL LICENCES_JSON  ->  JSON report on stdout
+    harvest.py CATALOGUE_URL MONGODB_URL|memory LICENCES_JSON  ->  JSON report on stdout
 
 LICENCES_JSON is a licence list in CKAN's format, loaded with udata's own `licenses`
 command, as data.gouv.fr loads its list. For each harvested item the report gives its
@@ -51,8 +52,6 @@ def main(catalogue_url: str, mongodb_url: str, licences_json: str) -> dict:
     from udata.app import create_app, standalone
 
     app = standalone(create_app(override=Settings))
-    _no_index_creation()
-    _regex_without_unicode_flag()
     with app.app_context():
         from udata.core.dataset.commands import licenses
         from udata.core.organization.models import Organization
@@ -69,37 +68,6 @@ def main(catalogue_url: str, mongodb_url: str, licences_json: str) -> dict:
         job = HarvestJob.objects(source=source).order_by("-created").first()
         return {"status": job.status, "errors": [e.message for e in job.errors],
                 "items": [_item(item) for item in job.items]}
-
-
-def _no_index_creation() -> None:
-    """FerretDB has no text indexes, which udata's models declare for its site search; the
-    harvest never searches by text, so the collections are used without creating indexes."""
-    from mongoengine.base.common import _document_registry
-
-    for document in _document_registry.values():
-        document._meta["auto_create_index"] = False
-        document._meta["auto_create_index_on_save"] = False
-
-
-def _regex_without_unicode_flag() -> None:
-    """mongoengine's `iexact`/`icontains` queries (udata's licence guess uses them) send
-    Python patterns, which carry re.UNICODE: PyMongo writes it as the `u` option, which
-    MongoDB ignores and FerretDB refuses. Python 3 patterns are Unicode anyway: send them
-    as BSON regexes with the other flags only."""
-    import re
-
-    from bson.regex import Regex
-    from mongoengine.fields import StringField
-
-    prepare = StringField.prepare_query_value
-
-    def prepare_query_value(self, op, value):
-        value = prepare(self, op, value)
-        if isinstance(value, re.Pattern):
-            return Regex(value.pattern, "i" if value.flags & re.IGNORECASE else "")
-        return value
-
-    StringField.prepare_query_value = prepare_query_value
 
 
 def _item(item) -> dict:
