@@ -91,3 +91,15 @@ def test_the_library_is_exported_for_the_national_library_and_in_dcat():
     governed = requests.get(f"{url}/dataset/crach-volumes-eau.ttl", timeout=30).text
     assert "dpv:hasLegalBasis <https://w3id.org/dpv/legal/eu/gdpr#A6-1-c>" in governed
     assert json.dumps("10 ans")[1:-1] in governed  # its own retention, over the committee's default
+
+
+def test_every_demo_dataset_carries_its_governance():
+    ckan = RemoteCKAN(stack_setting("HUB_CKAN_URL"))
+    committee = load_committee(PROJECT_DIR / "demo" / "committee.yaml")
+    organizations = " OR ".join([committee.slug, *(m.slug for m in committee.members)])
+    datasets = ckan.action.package_search(fq=f"dataset_type:dataset AND organization:({organizations})",
+                                          rows=1000)["results"]
+    assert len(datasets) > 20
+    ungoverned = [d["name"] for d in datasets
+                  if not all(d.get(key) for key in ("purpose", "legal_basis", "retention", "personal_data_verdict"))]
+    assert ungoverned == []
