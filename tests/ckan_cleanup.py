@@ -19,6 +19,10 @@ def purge_dataset(ckan, name: str) -> None:
             ckan.action.datastore_delete(resource_id=resource["id"], force=True)
         except (NotFound, ValidationError):
             pass  # no DataStore table for this one
+    # A members-only dataset's collaborators first: CKAN 2.12's purge leaves their rows and
+    # fails on the package_member foreign key (500; ckan/ckan#5582, fix proposed in #5641).
+    for collaborator in ckan.action.package_collaborator_list(id=package["id"]) if package.get("private") else ():
+        ckan.action.package_collaborator_delete(id=package["id"], user_id=collaborator["user_id"])
     try:
         ckan.action.dataset_purge(id=package["id"])
     except NotFound:
