@@ -251,9 +251,12 @@ ckan_healthy() { curl -fsS -o /dev/null --max-time 5 "$CK_URL/api/3/action/statu
 ckan_instance_start() {
   ckan_instance "$1"
   if ckan_healthy; then
-    # Running: restart only when install rewrote the ini or the hub's profile since this process started.
+    # Running: restart only when install rewrote the ini or the hub's profile, or a file CKAN
+    # reads at start (dataset schemas, templates, licences, wsgi.py) changed since it started.
     [ -f "$RUN_DIR/$CK_NAME.pid" ] && { [ "$CK_INI" -nt "$RUN_DIR/$CK_NAME.pid" ] \
-      || [ "$CKAN_VENV/.hub-ext-installed" -nt "$RUN_DIR/$CK_NAME.pid" ]; } || { ckan_reindex_if_asked; return 0; }
+      || [ "$CKAN_VENV/.hub-ext-installed" -nt "$RUN_DIR/$CK_NAME.pid" ] \
+      || [ -n "$(find "$CKAN_CONF_DIR" -type f -newer "$RUN_DIR/$CK_NAME.pid" -not -path '*/ckanext-hub/*' \
+                 -not -name '*.pyc' -print -quit)" ]; } || { ckan_reindex_if_asked; return 0; }
     log "$CK_NAME settings changed; restarting"
     stop_daemon "$CK_NAME"
   fi
