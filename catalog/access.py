@@ -25,6 +25,7 @@ ORGANIZATION_BATCH = 25  # organizations listed with their users in one call
 class Sharing:
     """What one publication changed in the members-only datasets' readers."""
 
+    datasets: list[str] = field(default_factory=list)  # the members-only datasets looked after
     granted: list[str] = field(default_factory=list)  # "dataset: user"
     revoked: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "dataset: reason" (retried next run)
@@ -56,8 +57,8 @@ def reader_changes(current: dict[str, str], wanted: set[str]) -> tuple[list[str]
 
 def share_with_members(ckan, datasets: Iterable[str], readers: set[str]) -> Sharing:
     """Make `readers` the exact collaborators of each members-only dataset."""
-    result = Sharing()
-    for name in datasets:
+    result = Sharing(datasets=list(datasets))
+    for name in result.datasets:
         try:
             listed = ckan.action.package_collaborator_list(id=name)
             current = {c["user_id"]: c["capacity"] for c in listed}

@@ -165,6 +165,11 @@ def print_summary(outcome: RunOutcome, demo: bool = False) -> None:
             print(f"  ! not published this run (retried next run): {failure}")
         for name in catalog.get("withheld", []):
             print(f"  withheld (personal data, kept out by the committee file): {name}")
+        shared = catalog.get("shared", {})
+        for name in shared.get("datasets", []):
+            print(f"  members only (private, read by the committee's users; docs/members-only.md): {name}")
+        for failure in shared.get("failed", []):
+            print(f"  ! members-only readers not set (retried next run): {failure}")
     if projects := outcome.metadata.get("ai_projects"):
         print(f"AI projects: {len(projects['projects'])} in the library; {projects['created']} created, "
               f"{projects['updated']} updated, {projects['unchanged']} unchanged, {projects['archived']} archived")

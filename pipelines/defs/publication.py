@@ -65,7 +65,7 @@ def _report(context: dg.AssetExecutionContext, result: Publication) -> dg.Materi
         "failed": dg.MetadataValue.json(plan["failed"]), "withheld": dg.MetadataValue.json(result.withheld),
         "organizations_created": dg.MetadataValue.json(result.organizations_created),
         # Members-only datasets: who was given or lost read access (CKAN user ids), and failures.
-        "shared": dg.MetadataValue.json({"granted": result.sharing.granted, "revoked": result.sharing.revoked,
-                                         "failed": result.sharing.failed}),
+        "shared": dg.MetadataValue.json({"datasets": result.sharing.datasets, "granted": result.sharing.granted,
+                                         "revoked": result.sharing.revoked, "failed": result.sharing.failed}),
         "plan": dg.MetadataValue.json(plan),
     })

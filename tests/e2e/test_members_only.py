@@ -83,6 +83,7 @@ def test_the_runs_publish_it_private_and_share_it_with_the_committee(world):
     assert dataset["private"] is True and dataset["organization"]["name"] == world["owner"]
     member = world["admin"].action.user_show(id=world["users"]["member"])
     shared = world["second"].metadata["catalog"]["shared"]
+    assert shared["datasets"] == [world["dataset"]]  # the other member's and the committee's runs have none
     assert shared["granted"] == [f"{world['dataset']}: {member['id']}"] and shared["failed"] == []
     collaborators = world["admin"].action.package_collaborator_list(id=world["dataset"])
     assert [(c["user_id"], c["capacity"]) for c in collaborators] == [(member["id"], "member")]
@@ -102,6 +103,8 @@ def test_no_metadata(world, who):
     assert world["dataset"] not in ckan.action.package_list()
     organization = ckan.action.organization_show(id=world["owner"], include_datasets=True)
     assert organization["package_count"] == 0 and organization["packages"] == []
+    [listed] = ckan.action.organization_list(organizations=[world["owner"]], all_fields=True)
+    assert listed["package_count"] == 0  # the /organization page's count
     activity = ckan.action.organization_activity_list(id=world["owner"])
     assert world["dataset"] not in str(activity)
 
