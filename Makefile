@@ -10,9 +10,10 @@ STACK := deploy/local/stack.sh
 # Every hub command runs with the stack's generated settings and a persistent Dagster home.
 HUB_ENV := set -a && . .stack/env && set +a && export DAGSTER_HOME=$(CURDIR)/.stack/dagster && mkdir -p $$DAGSTER_HOME && touch $$DAGSTER_HOME/dagster.yaml &&
 
-.PHONY: help setup up down status demo test lint ui bench automation
+.PHONY: help setup up down status demo test lint ui bench automation backup restore
 help:
 	@echo "make demo | make test | make up | make down | make status | make ui | make automation | make lint | make bench"
+	@echo "make backup [SECRETS=1] [FILE=...] | make restore FILE=..."
 
 setup: .venv/.synced
 # Bytecode compiled once, at install: where PYTHONDONTWRITEBYTECODE is set (CI, containers)
@@ -54,6 +55,15 @@ ui: setup up
 
 automation: setup up
 	$(HUB_ENV) .venv/bin/tdh automation $(or $(STATE),status)
+
+# One archive of the stack's data (deploy/local/backup.sh); SECRETS=1 adds .stack/env,
+# encrypted with a passphrase from HUB_BACKUP_PASSPHRASE or the terminal.
+backup: setup
+	deploy/local/backup.sh backup $(if $(SECRETS),--secrets) $(FILE)
+
+restore: setup
+	@test -n "$(FILE)" || { echo "make restore FILE=path/to/tdh-backup-....tar" >&2; exit 2; }
+	deploy/local/backup.sh restore $(FILE)
 
 bench: setup up
 	$(HUB_ENV) .venv/bin/python benchmarks/normalise.py && .venv/bin/python benchmarks/validate.py && .venv/bin/python benchmarks/pooling.py
