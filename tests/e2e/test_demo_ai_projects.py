@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 
 import requests
 from ckanapi import RemoteCKAN
@@ -53,6 +54,11 @@ def test_the_projects_search_page_filters_by_status_and_risk_level_in_french():
         assert shown in projects, shown
     filtered = requests.get(f"{url}/projet-ia/", params={"statut": "experimentation"}, timeout=30).text
     assert "ctd-aqta-ia-prevision-crues-limnigraphes" in filtered and LEAKS not in filtered
+    assert "<h1>2 projets d'IA</h1>" in filtered and '<a href="/projet-ia/">Projets d'"'"'IA</a>' in filtered
+    assert "found for" not in filtered
+    # Filters: member, status, risk level, keyword; a project has no group, format or licence to filter by.
+    filters = re.findall(r'<i class="fa fa-filter"></i>\s*([^<]+?)\s*</h2>', projects)
+    assert filters == ["Organisations", "Statut", "Niveau de risque (règlement sur l&#39;IA)", "Mots-clés"]
     # The data's own search page has no such filters.
     assert "Niveau de risque" not in requests.get(f"{url}/dataset/", timeout=30).text
 
