@@ -37,15 +37,18 @@ trap '[ -z "$WORK" ] || rm -rf "$WORK"' EXIT
 
 # passphrase PURPOSE: HUB_BACKUP_PASSPHRASE, else typed twice (backup) or once on the tty.
 passphrase() {
-  if [ -n "${HUB_BACKUP_PASSPHRASE:-}" ]; then PASSPHRASE=$HUB_BACKUP_PASSPHRASE; return 0; fi
-  [ -r /dev/tty ] || die "secrets: set HUB_BACKUP_PASSPHRASE or run on a terminal to type the passphrase"
   local again
-  read -r -s -p "Passphrase for the archive's secrets: " PASSPHRASE </dev/tty; echo >&2
-  if [ "$1" = encrypt ]; then
-    read -r -s -p "Again: " again </dev/tty; echo >&2
-    [ "$PASSPHRASE" = "$again" ] || die "secrets: the two passphrases differ"
+  if [ -n "${HUB_BACKUP_PASSPHRASE:-}" ]; then
+    PASSPHRASE=$HUB_BACKUP_PASSPHRASE
+  else
+    [ -r /dev/tty ] || die "secrets: set HUB_BACKUP_PASSPHRASE or run on a terminal to type the passphrase"
+    read -r -s -p "Passphrase for the archive's secrets: " PASSPHRASE </dev/tty; echo >&2
+    if [ "$1" = encrypt ]; then
+      read -r -s -p "Again: " again </dev/tty; echo >&2
+      [ "$PASSPHRASE" = "$again" ] || die "secrets: the two passphrases differ"
+    fi
   fi
-  [ ${#PASSPHRASE} -ge 12 ] || die "secrets: a passphrase of at least 12 characters, please"
+  [ "$1" = decrypt ] || [ ${#PASSPHRASE} -ge 12 ] || die "secrets: a passphrase of at least 12 characters, please"
 }
 
 # gpg_pass ARGS...: gpg in batch mode, the passphrase on descriptor 3 (never in argv or env).

@@ -47,7 +47,8 @@ one() {
   for s in "${SERVICES[@]}"; do
     if [ "$s" = "$name" ] && [ "$s" != ckan_venv ]; then load_env; "${name}_${verb}"; return; fi
   done
-  echo "usage: $0 $verb SERVICE (one of: ${SERVICES[*]/ckan_venv/})" >&2; exit 2
+  local names=("${SERVICES[@]/ckan_venv}")
+  echo "usage: $0 $verb SERVICE (one of:$(printf ' %s' ${names[*]}))" >&2; exit 2
 }
 
 # The hub reads only HUB_* variables; a production deployment sets the same names.
