@@ -110,6 +110,8 @@ def _references(project: Project, committee: Committee, charter: Charter | None,
     if project.membre not in members:
         yield f"membre: {project.membre!r} is not a member of the committee ({', '.join(members)})"
     known = committee_datasets(committee, pooled)
+    members_only = {dataset_slug(member.slug, remote_id) for member in committee.members for source in member.sources
+                    for remote_id, override in source.datasets.items() if override.access == "members"}
     for i, use in enumerate(project.jeux_de_donnees):
         if use.nom not in known:
             yield (f"jeux_de_donnees[{i}]: {use.nom!r} is not a dataset of the committee: name a dataset the "
@@ -118,6 +120,9 @@ def _references(project: Project, committee: Committee, charter: Charter | None,
         elif known[use.nom] is not None:
             yield (f"jeux_de_donnees[{i}]: {use.nom!r} is withheld by the committee ({known[use.nom]}): "
                    "it is not in the catalogue")
+        elif use.nom in members_only:
+            yield (f"jeux_de_donnees[{i}]: {use.nom!r} is members-only (access: members): a project's page and the "
+                   "library's exports are public and would name it; describe the data in the project's text")
     ids = [c.id for c in charter.engagements] if charter else []
     for i, met in enumerate(project.engagements):
         if charter is None or charter.commitment(met.id) is None:
