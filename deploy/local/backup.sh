@@ -6,7 +6,7 @@
 # The archive holds what the hub's state is made of: the databases (CKAN's catalogue and
 # DataStore, the member-portal CKAN's, Superset's metadata, the warehouse, Dagster's runs)
 # as pg_dump custom-format dumps with the cluster's roles (no passwords), the bucket's
-# objects through the S3 API (bucket_archive.py), CKAN's uploaded files, and the committee
+# objects through the S3 API (bucket_archive.py), both CKANs' uploaded files, and the committee
 # file. Solr's index is not kept: the restore rebuilds it from CKAN's database.
 #
 # Secrets (.stack/env) go in only with --secrets, and then encrypted (gpg, AES-256, with an
@@ -85,7 +85,9 @@ backup() {
   done
   log "backup: bucket $HUB_S3_BUCKET"
   "$PYTHON" "$DEPLOY_DIR/tools/bucket_archive.py" dump "$work/bucket" >&2
-  [ -d "$STACK_DIR/ckan/storage" ] && tar -C "$STACK_DIR/ckan" -cf "$work/ckan-storage.tar" storage
+  local stores=() instance
+  for instance in ckan ckan_member; do [ -d "$STACK_DIR/$instance/storage" ] && stores+=("$instance/storage"); done
+  [ ${#stores[@]} -eq 0 ] || tar -C "$STACK_DIR" -cf "$work/ckan-storage.tar" "${stores[@]}"
   if [ -f "${HUB_COMMITTEE_FILE:-}" ]; then
     mkdir -p "$work/committee"; cp "$HUB_COMMITTEE_FILE" "$work/committee/committee.yaml"
     printf '%s\n' "$HUB_COMMITTEE_FILE" >"$work/committee/path"
@@ -143,9 +145,12 @@ restore() {
   seaweedfs_install; seaweedfs_start
   log "restore: bucket $HUB_S3_BUCKET"
   "$PYTHON" "$DEPLOY_DIR/tools/bucket_archive.py" load "$work/bucket" >&2
-  if [ -f "$work/ckan-storage.tar" ]; then
-    rm -rf "$STACK_DIR/ckan/storage"; mkdir -p "$STACK_DIR/ckan"
-    tar -C "$STACK_DIR/ckan" -xf "$work/ckan-storage.tar"
+  if [ -f "$work/ckan-storage.tar" ]; then   # each CKAN instance's uploaded files
+    local folder
+    for folder in $(tar -tf "$work/ckan-storage.tar" | grep -E '^(ckan|ckan_member)/storage/$'); do
+      rm -rf "${STACK_DIR:?}/$folder"
+    done
+    tar -C "$STACK_DIR" -xf "$work/ckan-storage.tar"
   fi
   restore_committee "$work/committee"
   "$DEPLOY_DIR/stack.sh" up
