@@ -22,6 +22,7 @@
 # the committee file (beside it as .restored when a different one is there), then
 # `stack.sh up` brings everything back, rebuilding the search index.
 set -euo pipefail
+umask 077   # the archive and everything on the way to it hold the hub's data: ours alone
 
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 for s in postgres redis seaweedfs solr ckan superset portals dagster; do . "$DEPLOY_DIR/services/$s.sh"; done
@@ -72,7 +73,7 @@ backup() {
   out=${out:-$BACKUP_DIR/tdh-backup-$(date -u +%Y%m%dT%H%M%SZ).tar}
   local work t0=$SECONDS entry db owner
   WORK=$(mktemp -d "$STACK_DIR/backup.XXXXXX"); work=$WORK
-  chmod 755 "$work"; mkdir -p "$work/databases"
+  chmod 711 "$work"; mkdir -p "$work/databases"   # the cluster's user reaches its folder only
   [ "$(id -u)" -eq 0 ] && chown postgres: "$work/databases"   # pg_dump runs as the cluster's user
   as_postgres "$PG_BIN/pg_dumpall" -h "$PG_HOME" -p "$PG_PORT" -U postgres --roles-only --no-role-passwords \
     -f "$work/databases/roles.sql"
@@ -99,7 +100,7 @@ backup() {
   fi
   printf 'format=%s\ncreated=%s\ncommit=%s\nsecrets=%s\n' "$FORMAT" "$(date -u +%FT%TZ)" \
     "$(git -C "$PROJECT_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)" "$secrets" >"$work/MANIFEST"
-  ( umask 077; tar -C "$work" -cf "$out.tmp" . ) && mv -f "$out.tmp" "$out"
+  tar -C "$work" -cf "$out.tmp" . && mv -f "$out.tmp" "$out"
   log "backup written to $out ($(du -h "$out" | cut -f1), $((SECONDS - t0)) s; secrets: $([ $secrets = 1 ] && echo encrypted || echo no))"
   echo "$out"
 }
@@ -109,7 +110,7 @@ restore() {
   [ -f "$file" ] || die "restore: no archive ${file:-given} (make restore FILE=...)"
   local work t0=$SECONDS db owner
   WORK=$(mktemp -d "$STACK_DIR/restore.XXXXXX"); work=$WORK
-  chmod 755 "$work"
+  chmod 711 "$work"
   tar -C "$work" -xf "$file" || die "restore: $file is not a readable archive"
   grep -qx "format=$FORMAT" "$work/MANIFEST" 2>/dev/null || die "restore: $file: not a backup of format $FORMAT (MANIFEST)"
   if [ -f "$work/secrets/env.gpg" ]; then
@@ -123,6 +124,9 @@ restore() {
   fi
   [ -f "$ENV_FILE" ] || die "restore: $file holds no secrets and $ENV_FILE is missing (back up with --secrets)"
   load_env
+  # The services started from here on get the usual mask, as `stack.sh up` gives them; the
+  # archive's files keep the modes they were written with (600).
+  umask 022
 
   postgres_install; postgres_start
   # What holds the databases stops first; `stack.sh up` at the end starts it again.
