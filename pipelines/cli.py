@@ -50,6 +50,16 @@ def main(argv: list[str] | None = None) -> int:
     automation.add_argument("state", choices=["on", "off", "status"])
 
     args = parser.parse_args(argv)
+    from connectors.outages import ServiceUnavailable
+
+    try:
+        return _command(args)
+    except ServiceUnavailable as exc:  # CKAN, S3 or PostgreSQL did not answer: said, not a traceback
+        print(f"tdh {args.command}: FAILED: {exc}", file=sys.stderr)
+        return 1
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "automation":
         from pipelines.automation import automation_command
 
@@ -73,14 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.demo import seed_inbox
 
         seed_inbox()
-    from connectors.outages import ServiceUnavailable
     from pipelines.runner import print_summary, run_hub
 
-    try:
-        outcome = run_hub()
-    except ServiceUnavailable as exc:  # the run could not go on: nothing to summarise
-        print(f"tdh {args.command}: FAILED: {exc}", file=sys.stderr)
-        return 1
+    outcome = run_hub()
     print_summary(outcome, demo=args.command == "demo")
     return 0 if outcome.success else 1
 
