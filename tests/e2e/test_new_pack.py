@@ -73,7 +73,8 @@ def test_the_pooled_dataset_is_published_with_its_sources(world):
     ckan = RemoteCKAN(stack_setting("HUB_CKAN_URL"), apikey=stack_setting("HUB_CKAN_TOKEN"))
     dataset = ckan.action.package_show(id=f"{world['committee']['slug']}-composteurs")
     assert dataset["organization"]["name"] == world["committee"]["slug"]
-    assert dataset["conforms_to"] == ["composteurs-partages 0.1.0"]
+    # A pack's own schema has no URL: the hub names it with a URN (catalog/vocabularies.py).
+    assert dataset["conforms_to"] == ["urn:x-territorial-data-hub:schema:composteurs-partages:0.1.0"]
     names = [r["name"] for r in dataset["resources"]]
     assert "Sources : fichiers inclus et exclus" in names
     assert "/superset/dashboard/composteurs-" in dataset["notes"]
