@@ -13,6 +13,8 @@
 # A Secret that exists is left as it is (its keys are in use) unless --rotate is given.
 # No secret goes through a command line: values reach base64 and kubectl on stdin.
 set -euo pipefail
+# Command substitutions keep -e: a refusal inside $(...) stops the script, not only the subshell.
+shopt -s inherit_errexit
 
 usage() { echo "usage: $0 --env-file FILE [--out DIR] [--rotate] NAMESPACE" >&2; exit 2; }
 die() { echo "secrets.sh: $*" >&2; exit 1; }
@@ -124,28 +126,40 @@ manifests() {
   fi
   exists tdh-seaweedfs-security || secret_doc tdh-seaweedfs-security security.toml "$(security_toml)"
   if ! exists tdh-ckan; then
-    local jwt; jwt=$(given CKAN_JWT_SECRET 48)
+    # Each value in a variable first: a refusal inside "$(given ...)" as a command's argument
+    # would end only that subshell, and the Secret would be written with an empty key.
+    local jwt ckan_secret ckan_admin
+    jwt=$(given CKAN_JWT_SECRET 48)
+    ckan_secret=$(given CKAN_SECRET_KEY 48)
+    ckan_admin=$(given CKAN_ADMIN_PASSWORD 24)
     secret_doc tdh-ckan \
       CKAN_SQLALCHEMY_URL "postgresql://ckan:$ckan_pw@$pg_host:5432/ckan" \
       CKAN_DATASTORE_WRITE_URL "postgresql://ckan:$ckan_pw@$pg_host:5432/datastore" \
       CKAN_DATASTORE_READ_URL "postgresql://datastore_ro:$ckan_ro_pw@$pg_host:5432/datastore" \
-      CKAN_SECRET_KEY "$(given CKAN_SECRET_KEY 48)" CKAN_CSRF_SECRET_KEY "$(gen_secret 48)" \
+      CKAN_SECRET_KEY "$ckan_secret" CKAN_CSRF_SECRET_KEY "$(gen_secret 48)" \
       CKAN___API_TOKEN__JWT__ENCODE__SECRET "string:$jwt" CKAN___API_TOKEN__JWT__DECODE__SECRET "string:$jwt" \
-      CKAN_SYSADMIN_PASSWORD "$(given CKAN_ADMIN_PASSWORD 24)"
+      CKAN_SYSADMIN_PASSWORD "$ckan_admin"
   fi
   # DB_*: what the Superset chart's init containers wait on and its own config reads.
-  exists tdh-superset || secret_doc tdh-superset \
-    DB_HOST "$pg_host" DB_PORT 5432 DB_USER superset DB_PASS "$superset_db_pw" DB_NAME superset \
-    SUPERSET_SECRET_KEY "$(given SUPERSET_SECRET_KEY 48)" \
-    SUPERSET_DATABASE_URI "postgresql+psycopg2://superset:$superset_db_pw@$pg_host:5432/superset" \
-    GUEST_TOKEN_JWT_SECRET "$(given SUPERSET_GUEST_TOKEN_SECRET 48)"
+  if ! exists tdh-superset; then
+    local superset_secret guest_secret
+    superset_secret=$(given SUPERSET_SECRET_KEY 48)
+    guest_secret=$(given SUPERSET_GUEST_TOKEN_SECRET 48)
+    secret_doc tdh-superset \
+      DB_HOST "$pg_host" DB_PORT 5432 DB_USER superset DB_PASS "$superset_db_pw" DB_NAME superset \
+      SUPERSET_SECRET_KEY "$superset_secret" \
+      SUPERSET_DATABASE_URI "postgresql+psycopg2://superset:$superset_db_pw@$pg_host:5432/superset" \
+      GUEST_TOKEN_JWT_SECRET "$guest_secret"
+  fi
 }
 
+if [ -z "$out" ]; then command -v kubectl >/dev/null || die "kubectl not found (or use --out DIR)"; fi
+# Every document made before anything is written or applied: a refused value stops here.
+docs=$(manifests)
 if [ -n "$out" ]; then
   mkdir -p "$out"
-  ( umask 077; manifests >"$out/secrets.yaml" )
+  ( umask 077; printf '%s\n' "$docs" >"$out/secrets.yaml" )
   echo "wrote $out/secrets.yaml (apply with: kubectl apply -f $out/secrets.yaml; then delete it)"
 else
-  command -v kubectl >/dev/null || die "kubectl not found (or use --out DIR)"
-  manifests | kubectl apply -f -
+  printf '%s\n' "$docs" | kubectl apply -f -
 fi

@@ -264,6 +264,10 @@ def test_secrets_script_makes_every_secret_the_charts_read(tmp_path):
      "HUB_CKAN_TOKEN is still 'change-me'"),
     (TEST_ENV.replace("WAREHOUSE_PASSWORD=k8stest-warehouse\n", ""), "WAREHOUSE_PASSWORD is missing"),
     (TEST_ENV + "export EVIL=1\n", "line 10: not KEY=value"),
+    # Optional keys (made when absent) are refused too when left at the example's value.
+    *((TEST_ENV + f"{key}=change-me\n", f"{key} is still 'change-me'")
+      for key in ("CKAN_SECRET_KEY", "CKAN_ADMIN_PASSWORD", "CKAN_JWT_SECRET", "SUPERSET_SECRET_KEY",
+                  "SUPERSET_GUEST_TOKEN_SECRET", "HUB_S3_SECRET_KEY")),
     (TEST_ENV.replace("k8stest-ckan-ro", "p@ss/word"), "CKAN_DATASTORE_RO_PASSWORD values go into URLs"),
 ])
 def test_secrets_script_refuses_a_bad_env_file_by_name(tmp_path, env_text, message):
