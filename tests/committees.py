@@ -9,6 +9,7 @@ from ckanapi import RemoteCKAN, errors
 from stdnum import luhn
 
 from connectors.objectstore import ObjectStore
+from pipelines.runner import DEMO_COMMITTEE
 from tests.ckan_cleanup import purge_dataset
 from tests.conftest import stack_setting
 
@@ -33,6 +34,21 @@ def committee_file(path: Path):
             os.environ.pop("HUB_COMMITTEE_FILE")
         else:
             os.environ["HUB_COMMITTEE_FILE"] = previous
+        restore_member_partitions(Path(previous) if previous else DEMO_COMMITTEE)
+
+
+def restore_member_partitions(committee: Path) -> None:
+    """`tdh run` made the instance's member partitions the test committee's: give them back
+    to the committee the hub reads again (the demo's), as `make demo` left them."""
+    if not os.environ.get("DAGSTER_HOME"):
+        return  # an ephemeral instance: nothing outlives the test
+    import dagster as dg
+
+    from catalog.committee import load_committee
+    from pipelines.defs.partitions import sync_members
+
+    with dg.DagsterInstance.get() as instance:
+        sync_members(instance, [member.slug for member in load_committee(committee).members])
 
 
 def remove_committee(committee: dict, datasets: list[str], store: ObjectStore, prefixes: list[str] = ()) -> None:

@@ -3,7 +3,7 @@
 # loaded by the daemon and by every run pod) at the release that goes with the locked
 # dagster, with hashes, every shared dependency held to its uv.lock version.
 #   deploy/image/lock-k8s-requirements.sh   # after uv.lock moves; commit k8s-requirements.txt
-# tests/unit/test_k8s_deploy.py fails when the two disagree.
+# tests/integration/test_k8s_deploy.py fails when the two disagree.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 UV=$(bash deploy/local/tools/uv.sh 0.13.9)

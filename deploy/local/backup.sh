@@ -56,7 +56,10 @@ passphrase() {
 gpg_pass() {
   local home; home=$(mktemp -d)
   gpg --homedir "$home" --batch --quiet --pinentry-mode loopback --passphrase-fd 3 "$@" 3<<<"$PASSPHRASE"
-  local rc=$?; rm -rf "$home"; return $rc
+  local rc=$?
+  # gpg started an agent for this home: stop it, or it outlives the backup.
+  gpgconf --homedir "$home" --kill gpg-agent 2>/dev/null || true
+  rm -rf "$home"; return $rc
 }
 
 backup() {

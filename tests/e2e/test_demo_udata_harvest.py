@@ -43,8 +43,10 @@ class CataloguePages(StandIn):
 def harvest():
     ckan_url = stack_setting("HUB_CKAN_URL")
     pages = catalogue_pages(ckan_url, DATAGOUV_FEED)
-    udata = subprocess.run(["bash", str(PROJECT_DIR / "deploy" / "local" / "tools" / "udata.sh")],
-                           capture_output=True, text=True, check=True).stdout.strip()
+    built = subprocess.run(["bash", str(PROJECT_DIR / "deploy" / "local" / "tools" / "udata.sh")],
+                           capture_output=True, text=True, timeout=1200)
+    assert built.returncode == 0, f"udata's venv (deploy/local/tools/udata.sh): {built.stderr[-3000:]}"
+    udata = built.stdout.strip()
     with CataloguePages(ckan_url, pages) as server:
         run = subprocess.run([udata, str(HARVEST), f"{server.url}/catalog.ttl{DATAGOUV_FEED}", "memory", str(LICENCES)],
                              capture_output=True, text=True, timeout=300)

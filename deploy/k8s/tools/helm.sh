@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Helm 4 (Apache-2.0) and the SeaweedFS chart: tools of the test suite, not services.
-# tests/unit/test_k8s_deploy.py renders deploy/k8s/seaweedfs/values.yaml with
+# tests/integration/test_k8s_deploy.py renders deploy/k8s/seaweedfs/values.yaml with
 # `helm template` (no cluster needed).
 #   deploy/k8s/tools/helm.sh      # idempotent: builds once, then only checks
 # - helm is built from the Go module proxy through the wrapper module deploy/k8s/helm/

@@ -2,7 +2,7 @@
 # The Python environment of the hub's image (deploy/image/Dockerfile), built the way the
 # Dockerfile builds it: `uv sync --frozen --no-dev` of the lock, then the Kubernetes extras
 # of deploy/image/k8s-requirements.txt with their hashes. No Docker engine is needed: it lands
-# in $STACK_DIR/venvs/hub-image, where tests/unit/test_k8s_image.py serves the code location
+# in $STACK_DIR/venvs/hub-image, where tests/integration/test_k8s_image.py serves the code location
 # from it and validates the K8sRunLauncher settings with dagster-k8s itself.
 #   deploy/k8s/tools/image-venv.sh      # idempotent: rebuilt when the lock or the extras change
 set -euo pipefail
