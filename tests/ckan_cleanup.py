@@ -5,6 +5,8 @@ tables behind (the DataStore drops a table on `resource_delete` only): the stack
 DataStore held 8,474 tables for 92 resources before the tests and benchmarks purged this way.
 """
 
+from urllib.parse import urlsplit
+
 from ckanapi import NotFound, ValidationError
 
 
@@ -27,3 +29,21 @@ def purge_dataset(ckan, name: str) -> None:
         ckan.action.dataset_purge(id=package["id"])
     except NotFound:
         pass
+
+
+def purge_users(names: list[str]) -> None:
+    """Test users gone from the hub's CKAN, rows and all: CKAN's API only marks a user
+    deleted (there is no user purge), and each run would leave its users behind. Their
+    tokens, collaborations and memberships go first (the first two hold foreign keys)."""
+    import psycopg  # the tests' dependency, not the cleanup module's users'
+
+    from tests.conftest import stack_setting
+
+    server = urlsplit(stack_setting("HUB_WAREHOUSE_URL"))  # the stack's one PostgreSQL
+    with psycopg.connect(host=server.hostname, port=server.port, dbname="ckan", user="ckan",
+                         password=stack_setting("STACK_CKAN_DB_PASSWORD")) as connection:
+        ids = [row[0] for row in connection.execute('SELECT id FROM "user" WHERE name = ANY(%s)', [names])]
+        connection.execute("DELETE FROM api_token WHERE user_id = ANY(%s)", [ids])
+        connection.execute("DELETE FROM package_member WHERE user_id = ANY(%s)", [ids])
+        connection.execute("DELETE FROM member WHERE table_name = 'user' AND table_id = ANY(%s)", [ids])
+        connection.execute('DELETE FROM "user" WHERE id = ANY(%s)', [ids])

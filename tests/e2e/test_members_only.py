@@ -17,6 +17,7 @@ from ckanapi import CKANAPIError, NotFound, RemoteCKAN
 from connectors.objectstore import ObjectStore, object_key
 from pipelines.runner import run_hub
 from tests.catalogue_feed import catalogue_pages
+from tests.ckan_cleanup import purge_users
 from tests.committees import committee_file, inbox_commune, remove_committee
 from tests.conftest import PROJECT_DIR, stack_setting
 
@@ -240,6 +241,7 @@ def _clean(committee: dict, store: ObjectStore, admin, users: dict, elsewhere: s
             admin.action.user_delete(id=name)
         except NotFound:
             pass
+    purge_users(list(users.values()))
     try:
         admin.action.organization_purge(id=elsewhere)
     except NotFound:

@@ -4,9 +4,10 @@ import uuid
 from urllib.parse import urlsplit
 
 import psycopg
-from ckanapi import RemoteCKAN
+import pytest
+from ckanapi import NotFound, RemoteCKAN
 
-from tests.ckan_cleanup import purge_dataset
+from tests.ckan_cleanup import purge_dataset, purge_users
 from tests.conftest import stack_setting
 
 
@@ -38,3 +39,17 @@ def test_purge_drops_the_datastore_table():
     finally:
         purge_dataset(ckan, f"tdhtest-purge-{unique}")
         ckan.action.organization_purge(id=org["id"])
+
+
+def test_purge_users_removes_the_rows():
+    ckan = RemoteCKAN(stack_setting("HUB_CKAN_URL"), apikey=stack_setting("HUB_CKAN_TOKEN"))
+    name = f"tdhtest-purge-{uuid.uuid4().hex[:8]}"
+    ckan.action.user_create(name=name, email=f"{name}@hub.invalid", password=uuid.uuid4().hex)
+    ckan.action.api_token_create(user=name, name="test")
+    ckan.action.user_delete(id=name)
+    assert ckan.action.user_show(id=name)["state"] == "deleted"  # what the API alone leaves
+
+    purge_users([name])
+
+    with pytest.raises(NotFound):
+        ckan.action.user_show(id=name)
