@@ -56,6 +56,8 @@ def test_the_projects_search_page_filters_by_status_and_risk_level_in_french():
     assert "ctd-aqta-ia-prevision-crues-limnigraphes" in filtered and LEAKS not in filtered
     assert "<h1>2 projets d'IA</h1>" in filtered and '<a href="/projet-ia/">Projets d'"'"'IA</a>' in filtered
     assert "found for" not in filtered
+    # The type named in French (hub_labels), not from its code ("Search projet-ias...").
+    assert "Rechercher des projets d&#39;IA" in projects and "projet-ias" not in projects
     # Filters: member, status, risk level, keyword; a project has no group, format or licence to filter by.
     filters = re.findall(r'<i class="fa fa-filter"></i>\s*([^<]+?)\s*</h2>', projects)
     assert filters == ["Organisations", "Statut", "Niveau de risque (règlement sur l&#39;IA)", "Mots-clés"]
@@ -81,6 +83,7 @@ def test_a_project_page_lists_its_datasets_and_commitments_in_a_browser(tmp_path
                   "Un agent garde la décision", "800 m3 distribués pour 600 m3 facturés", "Risque minimal",
                   "En production", "Source : rapport du Sénat"):
         assert shown in text, shown
+    assert "Projet d'IA" in text and "Jeu de données" not in text  # the page's first tab
 
 
 def test_the_library_is_exported_for_the_national_library_and_in_dcat():
