@@ -177,19 +177,25 @@ def member_file(member: int, dataset: int) -> bytes:
     return ("\n".join(lines) + "\n").encode("cp1252")
 
 
-def synthetic_committee(run: str, members: int, datasets: int, host_url: str) -> Committee:
-    return Committee.model_validate({
-        "slug": f"bench-{run}", "name": f"Comité de benchmark {run}",
+def committee_data(slug: str, members: int, datasets: int, host_url: str, width: int = 2) -> dict:
+    """A committee file's content: `members` members (`<slug>-NN`, numbers `width` digits
+    wide), each with `datasets` plain file URLs `<host_url>/mNN/releves-DD.csv`."""
+    return {
+        "slug": slug, "name": f"Comité de benchmark {slug}",
         "members": [{
-            "slug": f"bench-{run}-{m:02d}", "name": f"Membre {m:02d} ({run})", "kind": "autre",
-            "siren": luhn_complete(f"2{m:07d}"), "contact": f"donnees-{m:02d}@benchmark.example.fr",
+            "slug": f"{slug}-{m:0{width}d}", "name": f"Membre {m:0{width}d} ({slug})", "kind": "autre",
+            "siren": luhn_complete(f"2{m:07d}"), "contact": f"donnees-{m:0{width}d}@benchmark.example.fr",
             "sources": [{"type": "files", "allow_private_network": True, "files": [
                 {"id": f"releves-{d:02d}", "title": f"Relevés de compteurs {d:02d}",
                  "description": "Relevés mensuels des compteurs d'eau (données synthétiques de benchmark).",
-                 "url": f"{host_url}/m{m:02d}/releves-{d:02d}.csv"}
+                 "url": f"{host_url}/m{m:0{width}d}/releves-{d:02d}.csv"}
                 for d in range(datasets)]}],
         } for m in range(members)],
-    })
+    }
+
+
+def synthetic_committee(run: str, members: int, datasets: int, host_url: str) -> Committee:
+    return Committee.model_validate(committee_data(f"bench-{run}", members, datasets, host_url))
 
 
 def timed_run(name: str, store: CountingStore, ckan: TimedCKAN, committee: Committee, key: bytes,

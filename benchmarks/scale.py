@@ -44,40 +44,14 @@ import requests
 import yaml
 from ckanapi import NotFound, RemoteCKAN
 
-from benchmarks.publish import member_file
-from catalog.identifiers import luhn_complete
+from benchmarks.publish import committee_data, member_file
 from connectors.objectstore import ObjectStore
 from tests.ckan_cleanup import purge_dataset
 from tests.standins.files import FileHost
-from tests.standins.server import Reply, Request
 
 PROJECT = Path(__file__).resolve().parents[1]
 DATASETS = 10
 
-
-class SlowFileHost(FileHost):
-    def __init__(self, files: dict[str, bytes], latency: float) -> None:
-        super().__init__(files)
-        self.latency = latency
-
-    def answer(self, request: Request) -> Reply:
-        time.sleep(self.latency)
-        return super().answer(request)
-
-
-def committee_file(run: str, members: int, host_url: str) -> dict:
-    return {
-        "slug": f"scale-{run}", "name": f"Comité de mesure {run}",
-        "members": [{
-            "slug": f"scale-{run}-{m:04d}", "name": f"Membre {m:04d} ({run})", "kind": "autre",
-            "siren": luhn_complete(f"2{m:07d}"), "contact": f"donnees-{m:04d}@mesure.example.fr",
-            "sources": [{"type": "files", "allow_private_network": True, "files": [
-                {"id": f"releves-{d:02d}", "title": f"Relevés de compteurs {d:02d}",
-                 "description": "Relevés mensuels des compteurs d'eau (données synthétiques de mesure).",
-                 "url": f"{host_url}/m{m:04d}/releves-{d:02d}.csv"}
-                for d in range(DATASETS)]}],
-        } for m in range(members)],
-    }
 
 
 def admin_url(database: str) -> str:
@@ -165,9 +139,9 @@ def main() -> None:
     run = uuid.uuid4().hex[:6]
     files = {f"m{m:04d}/releves-{d:02d}.csv": member_file(m % 100, d)
              for m in range(args.members) for d in range(DATASETS)}
-    host = SlowFileHost(files, args.latency_ms / 1000).start()
+    host = FileHost(files, latency=args.latency_ms / 1000).start()
     work = Path(tempfile.mkdtemp(prefix="tdh-scale-"))
-    committee = committee_file(run, args.members, host.url)
+    committee = committee_data(f"scale-{run}", args.members, DATASETS, host.url, width=4)
     (work / "committee.yaml").write_text(yaml.safe_dump(committee, allow_unicode=True, sort_keys=False))
     database = f"bench_{run}"
     dagster_home = work / "dagster"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import time
 
 from tests.standins.server import Reply, Request, StandIn
 
@@ -16,12 +17,15 @@ PUBLISHED = email.utils.formatdate(1767225600, usegmt=True)  # 2026-01-01, fixed
 
 
 class FileHost(StandIn):
-    def __init__(self, files: dict[str, bytes], *, validators: bool = True) -> None:
+    def __init__(self, files: dict[str, bytes], *, validators: bool = True, latency: float = 0.0) -> None:
         super().__init__()
         self.files = dict(files)
         self.validators = validators  # False: a server that sends neither ETag nor date
+        self.latency = latency  # seconds each answer waits: a member's server far away (benchmarks)
 
     def answer(self, request: Request) -> Reply:
+        if self.latency:
+            time.sleep(self.latency)
         body = self.files.get(request.path.lstrip("/"))
         if body is None:
             return Reply(status=404, body=b"not found", content_type="text/plain")
