@@ -30,17 +30,6 @@ from connectors.objectstore import ObjectStore, StoredObject
 from pipelines.gathering import MemberGathering, gather_member
 from tests.standins.ckan import CkanPortal, ckan_package
 from tests.standins.files import FileHost
-from tests.standins.server import Reply, Request
-
-
-class SlowFileHost(FileHost):
-    def __init__(self, files: dict[str, bytes], latency: float) -> None:
-        super().__init__(files)
-        self.latency = latency
-
-    def answer(self, request: Request) -> Reply:
-        time.sleep(self.latency)
-        return super().answer(request)
 
 
 class CountingStore(ObjectStore):
@@ -89,14 +78,15 @@ def timed(name: str, store: CountingStore, member: Member, workers: int) -> Pass
     return Pass(name, seconds, report, store.uploaded["raw"], store.uploaded["manifest"])
 
 
-def member(slug: str, portal_url: str) -> Member:
+def member(slug: str, portal_url: str, files_url: str) -> Member:
     return Member(
         slug=slug,
         name="Benchmark member",
         kind="autre",
         siren="215600461",
         contact="donnees@benchmark.example.fr",
-        sources=(Source(type="ckan", url=portal_url, allow_private_network=True),),
+        # The files are on another local origin than the portal: named, as a committee must.
+        sources=(Source(type="ckan", url=portal_url, allow_private_network=True, private_origins=(files_url,)),),
     )
 
 
@@ -110,7 +100,7 @@ def main() -> None:
     files = {
         f"releve-{n:05d}.csv": f"compteur;volume_m3\nC{n:05d};{n * 7 % 1000}\n".encode() for n in range(args.datasets)
     }
-    host = SlowFileHost(files, args.latency_ms / 1000).start()
+    host = FileHost(files, latency=args.latency_ms / 1000).start()
     packages = [
         ckan_package(
             f"releve-{n:05d}",
@@ -131,7 +121,8 @@ def main() -> None:
     portal = CkanPortal(packages).start()
     store = CountingStore(ObjectStore.from_environment())
     run = uuid.uuid4().hex[:8]
-    sequential, parallel = member(f"bench-{run}-seq", portal.url), member(f"bench-{run}-par", portal.url)
+    sequential, parallel = (member(f"bench-{run}-seq", portal.url, host.url),
+                            member(f"bench-{run}-par", portal.url, host.url))
     print(f"{args.datasets} datasets, {args.latency_ms:g} ms per file answer, {args.workers} workers")
     try:
         baseline = timed("first pass, sequential (workers=1)", store, sequential, 1)
