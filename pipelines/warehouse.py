@@ -34,6 +34,11 @@ PG_TYPES = {"string": "text", "integer": "bigint", "number": "double precision",
             "date": "date", "datetime": "timestamptz", "year": "integer"}
 HUB_PG_TYPES = {"membre": "text", "collectivite": "text", "jeu_source": "text", "recu_le": "timestamptz"}
 POOLED_SCHEMA = "pooled"
+# Two steps (two packs in one run, or two overlapping runs) that change the same catalog row
+# at once, a schema's or a role's ACL, the `pooled` schema itself, make PostgreSQL fail the
+# second with "tuple concurrently updated": such changes hold this lock to their commit.
+SHARED_OBJECTS_LOCK = int.from_bytes(hashlib.sha256(b"tdh:warehouse-shared-objects").digest()[:8],
+                                     "big", signed=True)
 
 
 class PackViewError(ValueError):
@@ -75,6 +80,11 @@ def lead_access(warehouse_url: str, lead: str, communes: tuple[str, ...], sirens
                       communes=tuple(sorted(communes)), sirens=tuple(sorted(sirens)))
 
 
+def hold_shared_objects(cur: psycopg.Cursor) -> None:
+    """Wait for other writers of the warehouse's shared objects; released at commit."""
+    cur.execute("SELECT pg_advisory_xact_lock(%s)", (SHARED_OBJECTS_LOCK,))
+
+
 @contextmanager
 def connect(warehouse_url: str, **options) -> Iterator[psycopg.Connection]:
     """A connection to the warehouse; a server that does not answer, before or during the
@@ -98,10 +108,13 @@ def load_table(warehouse_url: str, pack: EnabledPack, parts: dict[str, str],
     # The pack's fingerprint and row key: a new primary key or tenancy column remakes the table.
     shape = "pack:" + hashlib.sha256(f"{pack.pack.fingerprint()} {pack.row_key}".encode()).hexdigest()[:16]
     with connect(warehouse_url) as conn, conn.cursor() as cur:
+        # Its own short transaction: the load below may take long and holds no shared lock.
+        hold_shared_objects(cur)
         cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(POOLED_SCHEMA)))
         cur.execute("CREATE SCHEMA IF NOT EXISTS hub")
         cur.execute("CREATE TABLE IF NOT EXISTS hub.warehouse_parts (pack text, membre text, sha256 text NOT NULL,"
                     " PRIMARY KEY (pack, membre))")
+    with connect(warehouse_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", (f'{POOLED_SCHEMA}."{pack.name}"',))
         held = cur.fetchone()[0]
         if held is not None and held != shape:
@@ -166,6 +179,7 @@ def grant_lead(warehouse_url: str, pack: EnabledPack, access: LeadAccess) -> Non
     column = sql.Identifier(tenancy.column)
     rule = sql.SQL("left({}, 9)").format(column) if tenancy.kind == "siret" else column
     with connect(warehouse_url) as conn, conn.cursor() as cur:
+        hold_shared_objects(cur)  # the role, its schema and `pooled`'s ACL are every pack's
         cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (access.role,))
         verb = "ALTER" if cur.fetchone() else "CREATE"
         cur.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(access.password)))
@@ -205,7 +219,8 @@ def grant_lead(warehouse_url: str, pack: EnabledPack, access: LeadAccess) -> Non
 def retire_lead(warehouse_url: str, access: LeadAccess) -> None:
     """A lead the committee file no longer names keeps nothing: its views go and its role
     can no longer log in (the role itself stays, in case objects elsewhere name it)."""
-    with connect(warehouse_url, autocommit=True) as conn:
+    with connect(warehouse_url) as conn, conn.cursor() as cur:
+        hold_shared_objects(cur)
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(access.role)))
         if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (access.role,)).fetchone():
             conn.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(access.role)))
