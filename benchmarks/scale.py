@@ -72,14 +72,27 @@ def dagster_database(name: str, create: bool) -> None:
     connection.close()
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of all the machine's cores since boot (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def timed_process(command: list[str], env: dict[str, str], log: Path) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MiB and exit status of a whole process (and its children)."""
-    started = time.perf_counter()
+    """Wall seconds, peak RSS in MiB and exit status of a whole process (and its children);
+    prints the processor time it took and how busy the machine's cores were meanwhile (the
+    stack's services included), which says whether waiting or computing bounds it."""
+    started, (busy, total) = time.perf_counter(), cpu_ticks()
     with log.open("w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT)
         _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - started, usage.ru_maxrss / 1024, process.returncode
+    wall = time.perf_counter() - started
+    busy_after, total_after = cpu_ticks()
+    print(f"  ({' '.join(command[-2:])}: processor {usage.ru_utime + usage.ru_stime:.1f} s of its own; "
+          f"cores busy {100 * (busy_after - busy) / max(total_after - total, 1):.0f} % meanwhile)")
+    return wall, usage.ru_maxrss / 1024, process.returncode
 
 
 def naive_harvest(ckan: RemoteCKAN, run: str, members: int, host_url: str) -> tuple[float, int]:

@@ -190,7 +190,8 @@ def print_summary(outcome: RunOutcome, demo: bool = False) -> None:
         for board in info["dashboards"].values():
             print(f"  {board['title']}: {board['dashboard']}")
     if dashboards:
-        print(f"Superset bundles imported this run: {dashboards['imports']}")
+        print(f"Superset bundles imported this run: {dashboards['imports']}; "
+              f"lead access written again: {dashboards.get('access_granted', 0)}")
     for line in outcome.stopped:
         print(f"STOPPED: {line} (the committee file decides: personal_data_exemption, withhold, "
               "drop_columns or pseudonymise_columns)")

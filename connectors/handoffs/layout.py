@@ -101,5 +101,11 @@ def dashboard_key(lead: str, pack: str) -> str:
     return object_key("dashboards", lead, f"{pack}.json")
 
 
+def lead_access_key(lead: str) -> str:
+    """What the lead's Superset access was last made of (a digest): an unchanged one is not
+    written again. Beside the committees' lists, never among a lead's pack records."""
+    return object_key("dashboards", f"{lead}.access.json")
+
+
 def leads_key(committee: str) -> str:
     return object_key("dashboards", f"{committee}.leads.json")

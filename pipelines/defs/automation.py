@@ -21,7 +21,7 @@ from pipelines.defs.resources import CommitteeResource, ObjectStoreResource
 
 MEMBER_ASSETS = dg.AssetSelection.assets("raw", "staged", "published")
 member_job = dg.define_asset_job(
-    "member_job", selection=MEMBER_ASSETS, partitions_def=MEMBERS,
+    "member_job", selection=MEMBER_ASSETS,
     description="One member: gather its sources, normalise, validate and screen its files, publish its datasets.")
 committee_job = dg.define_asset_job(
     "committee_job", selection=dg.AssetSelection.all() - MEMBER_ASSETS,

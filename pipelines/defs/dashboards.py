@@ -39,7 +39,7 @@ def _dashboards(context: dg.AssetExecutionContext, committee: CommitteeResource,
     client = Superset(superset.url, superset.username, superset.password)
     store = object_store.store()
     target = urlsplit(warehouse.url)
-    published, imports, failed = {}, 0, []
+    published, imports, grants, failed = {}, 0, 0, []
     for lead in config.leads:
         members = [config.member(m) for m in lead.members]
         access = lead_access(warehouse.url, lead.member, tuple(m.insee for m in members if m.insee),
@@ -51,31 +51,37 @@ def _dashboards(context: dg.AssetExecutionContext, committee: CommitteeResource,
             try:
                 # The views' columns, as the warehouse has them (the bundle lists them).
                 datasets = lead_datasets(warehouse.url, pack, access)
-                hash_key = layout.dashboard_key(lead.member, pack.name)
-                known = store.get_json(hash_key, default={}).get("bundle_sha256")
-                board, digest = publish_pack_dashboard(client, lead_name, access, pack, datasets,
+                record_key = layout.dashboard_key(lead.member, pack.name)
+                known = store.get_json(record_key, default={})
+                board, record = publish_pack_dashboard(client, lead_name, access, pack, datasets,
                                                        target.hostname, target.port or 5432,
                                                        target.path.lstrip("/"), known)
             except (SupersetError, psycopg.Error) as exc:
                 failed.append(f"{lead.member}/{pack.name}: {exc}")
                 context.log.error(failed[-1])
                 continue
-            if board.imported:
-                imports += 1
-                store.put_json(hash_key, {"bundle_sha256": digest})
+            imports += board.imported
+            if record != known:
+                store.put_json(record_key, record)
             tenancy = pack.pack.tenancy.column
             for dataset_id, (view, columns) in zip(board.dataset_ids, datasets.items(), strict=True):
                 granted.append((dataset_id, view_name(pack.name, view),
                                 access.clause(pack) if tenancy in columns else None))
             boards[pack.name] = {"dashboard": f"{superset.url}/superset/dashboard/{board.slug}/",
                                  "title": board.title, "charts": list(board.chart_ids)}
-        user = grant_superset_access(client, lead_name, access, lead_user_password(superset.password, lead.member),
-                                     granted)
+        access_key = layout.lead_access_key(lead.member)
+        known = store.get_json(access_key, default={}).get("access_sha256")
+        user, digest = grant_superset_access(client, lead_name, access,
+                                             lead_user_password(superset.password, lead.member), granted, known)
+        if digest != known:
+            grants += 1
+            store.put_json(access_key, {"access_sha256": digest})
         published[lead.member] = {"user": user, "dashboards": boards}
     _retire_former_leads(store, config, warehouse.url, client)
     if failed:  # after every other dashboard is done: the run says what did not work
         raise dg.Failure(description="; ".join(failed), metadata={"leads": dg.MetadataValue.json(published)})
-    return dg.MaterializeResult(metadata={"leads": dg.MetadataValue.json(published), "imports": imports})
+    return dg.MaterializeResult(metadata={"leads": dg.MetadataValue.json(published), "imports": imports,
+                                     "access_granted": grants})
 
 
 
@@ -88,5 +94,6 @@ def _retire_former_leads(store, config, warehouse_url: str, client: Superset) ->
     for lead in sorted(set(former) - set(current)):
         retire_lead(warehouse_url, lead_access(warehouse_url, lead, ()))
         retire_superset_lead(client, lead)
+        store.remove(layout.lead_access_key(lead))  # were it named again, it is granted again
     if former != current:
         store.put_json(key, {"leads": current})

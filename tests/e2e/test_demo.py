@@ -178,6 +178,7 @@ def test_second_run_changes_nothing(demo_runs):
         assert second.metadata[f"pooled/{pack}"]["reread"] == []  # no staged file read
         assert second.metadata[f"warehouse/{pack}"]["loaded"] is False
     assert second.metadata["dashboards"]["imports"] == 0
+    assert second.metadata["dashboards"]["access_granted"] == 0  # no Superset write at all
 
 
 def test_tabular_resources_are_previewable_from_the_datastore(demo_runs):

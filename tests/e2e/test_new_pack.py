@@ -153,7 +153,7 @@ def _clean(committee: dict, store: ObjectStore) -> None:
     members = [m["slug"] for m in committee["members"]]
     lead = committee["leads"][0]["member"]
     remove_committee(committee, [f"{committee['slug']}-composteurs", *(f"{m}-apports-2025" for m in members)],
-                     store, ["pooled/composteurs/", f"dashboards/{lead}/",
+                     store, ["pooled/composteurs/", f"dashboards/{lead}/", f"dashboards/{lead}.access.json",
                              f"dashboards/{committee['slug']}.leads.json"])
     url = stack_setting("HUB_WAREHOUSE_URL")
     role = lead_access(url, lead, ()).role

@@ -57,6 +57,7 @@ def test_every_key_of_the_layout():
     assert layout.downloads_key("eau_potable") == "pooled/eau_potable/downloads.json"
     assert layout.dashboard_key("auray", "eau_potable") == "dashboards/auray/eau_potable.json"
     assert layout.leads_key("ctd-56") == "dashboards/ctd-56.leads.json"
+    assert layout.lead_access_key("auray") == "dashboards/auray.access.json"
     with pytest.raises(UnsafeKey, match=r"\.\./etc"):
         layout.staged_key("auray", "../etc", "v", "csv")
 
