@@ -23,12 +23,13 @@ from connectors.outages import ServiceUnavailable, reaching, redact_url
 
 
 @contextmanager
-def exclusive(name: str) -> Iterator[None]:
-    """The step `name` alone, in a body where a service of the stack that does not answer
-    fails the step at once with its name (no retry: the gathering's retries are for member
-    portals, and a dead CKAN or S3 is not back ten seconds later; the next run converges)."""
+def exclusive(*names: str) -> Iterator[None]:
+    """The steps `names` alone (several: one run publishing many members holds each
+    member's), in a body where a service of the stack that does not answer fails the step
+    at once with its name (no retry: the gathering's retries are for member portals, and a
+    dead CKAN or S3 is not back ten seconds later; the next run converges)."""
     try:
-        with _advisory_lock(name):
+        with _advisory_locks(names):
             yield
     except ServiceUnavailable as exc:
         # Without the client's traceback, which says no more (the run's log keeps this one's).
@@ -36,28 +37,33 @@ def exclusive(name: str) -> Iterator[None]:
 
 
 @contextmanager
-def _advisory_lock(name: str) -> Iterator[None]:
+def _advisory_locks(names: tuple[str, ...]) -> Iterator[None]:
     url = os.environ.get("HUB_DAGSTER_PG_URL")
     if not url:
         yield
         return
-    key = int.from_bytes(hashlib.sha256(f"tdh:{name}".encode()).digest()[:8], "big", signed=True)
+    # One connection for all (a thousand members are not a thousand connections), the keys
+    # taken in one order, so two runs wanting overlapping sets wait for each other and never
+    # hold one half each.
+    keys = sorted({int.from_bytes(hashlib.sha256(f"tdh:{name}".encode()).digest()[:8], "big", signed=True)
+                   for name in names})
     # The instance's URL names psycopg2 for SQLAlchemy; psycopg reads the plain scheme.
     url = url.replace("postgresql+psycopg2://", "postgresql://")
     with reaching("PostgreSQL (instance Dagster)", redact_url(url)):
         conn = psycopg.connect(url, autocommit=True)
         try:
-            conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+            for key in keys:
+                conn.execute("SELECT pg_advisory_lock(%s)", (key,))
         except BaseException:
-            conn.close()
+            conn.close()  # the server releases what was taken with the connection
             raise
     try:
         yield
     finally:
         try:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            conn.execute("SELECT pg_advisory_unlock_all()")
         except psycopg.OperationalError:
-            pass  # the connection is gone, and the server released the lock with it
+            pass  # the connection is gone, and the server released the locks with it
         conn.close()
 
 

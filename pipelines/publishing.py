@@ -49,6 +49,7 @@ class Publication:
     plan: dict = field(default_factory=dict)
     withheld: list[str] = field(default_factory=list)  # personal data without exemption
     sharing: Sharing = field(default_factory=Sharing)  # members-only datasets' readers (catalog/access.py)
+    stopped: list[str] = field(default_factory=list)  # members left out: undecided personal data
 
 
 @dataclass
@@ -56,18 +57,26 @@ class _MemberDatasets:
     desired: list[DesiredDataset] = field(default_factory=list)
     archive: list[str] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)
+    undecided: bool = False  # a dataset with personal data the committee has not decided on
 
 
 def desired_datasets(store: Bucket, committee: Committee, packs: list[EnabledPack], superset_url: str,
-                     workers: int = 1, members: list[str] | None = None, pooled: bool = True):
+                     workers: int = 1, members: list[str] | None = None, pooled: bool = True,
+                     stopped: list[str] | None = None):
     """What CKAN should hold, what to archive, what is withheld: the datasets of `members`
-    (all when None), read `workers` at a time, and the pooled datasets when `pooled`."""
+    (all when None), read `workers` at a time, and the pooled datasets when `pooled`.
+    Given a `stopped` list, a member with personal data nobody decided on is left out
+    altogether (its datasets stay in CKAN as they are) and named there."""
     desired: list[DesiredDataset] = []
     archive: list[str] = []
     withheld: list[str] = []
     chosen = [m for m in committee.members if members is None or m.slug in members]
     by_name = {pack.name: pack.pack for pack in packs}
-    for found in in_parallel(partial(_member_datasets, store, by_name, committee.governance), chosen, workers):
+    found_all = in_parallel(partial(_member_datasets, store, by_name, committee.governance), chosen, workers)
+    for member, found in zip(chosen, found_all, strict=True):
+        if stopped is not None and found.undecided:
+            stopped.append(member.slug)
+            continue
         desired += found.desired
         archive += found.archive
         withheld += found.withheld
@@ -124,6 +133,7 @@ def _member_datasets(store: Bucket, packs: dict[str, Pack], governance: Governan
             report = StagedReport.read_listed(store, member.slug, name, resource)
             if report.decision != "publish":
                 blocked = True
+                found.undecided = found.undecided or report.decision == "blocked"
                 continue
             files.append(_staged_file(store, member.slug, name, resource, report))
         if blocked:
@@ -180,11 +190,12 @@ def organization_description(member: Member, committee: Committee) -> str:
 
 def publish(store: Bucket, committee: Committee, ckan, packs: list[EnabledPack],
             superset_url: str = "", workers: int = DEFAULT_WORKERS, members: list[str] | None = None,
-            pooled: bool = True) -> Publication:
+            pooled: bool = True, stop_undecided: bool = False) -> Publication:
     """Bring CKAN in line with the datasets of `members` (all when None) and, when `pooled`,
     with the committee's organization and pooled datasets. A member partition publishes its
     own datasets (`members=[slug], pooled=False`); the committee step the pooled ones
-    (`members=[]`)."""
+    (`members=[]`). With `stop_undecided`, a member with personal data nobody decided on is
+    left as it stands in CKAN (`result.stopped`), the others published."""
     result = Publication()
     organizations = [(committee.slug, committee.name, committee.description, {"kind": "committee"})] if pooled else []
     for member in committee.members:
@@ -193,7 +204,8 @@ def publish(store: Bucket, committee: Committee, ckan, packs: list[EnabledPack],
         extras = {"siren": member.siren, "kind": member.kind, **({"insee": member.insee} if member.insee else {})}
         organizations.append((member.slug, member.name, organization_description(member, committee), extras))
     result.organizations_created = ensure_organizations(ckan, organizations, workers)
-    desired, archive, withheld = desired_datasets(store, committee, packs, superset_url, workers, members, pooled)
+    desired, archive, withheld = desired_datasets(store, committee, packs, superset_url, workers, members, pooled,
+                                                  result.stopped if stop_undecided else None)
     # The EU themes the datasets name, as CKAN groups (catalog/themes.py).
     themes = sorted({g["name"].upper() for d in desired for g in d.fields.get("groups", [])})
     result.groups_created = ensure_groups(ckan, [theme_group(code) for code in themes])

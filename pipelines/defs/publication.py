@@ -25,11 +25,17 @@ def published(
     object_store: ObjectStoreResource,
     catalogue: CatalogueResource,
 ) -> dg.MaterializeResult:
-    """The member's publishable datasets in its CKAN organization; withheld ones archived."""
-    with exclusive(step_name("published", context.partition_key)):
+    """The members' publishable datasets in their CKAN organizations; withheld ones archived.
+    In a run over several members, one plan for all of them (CKAN's workers kept busy across
+    members), each member under its lock; a member whose staging found personal data nobody
+    decided on is left as it stands in CKAN (the blocking check's effect, member by member)."""
+    members = list(context.partition_keys)
+    with exclusive(*(step_name("published", member) for member in members)):
         result = publish(object_store.store(), committee.load(), catalogue.client(),
-                         list(committee.packs().values()), workers=catalogue.workers,
-                         members=[context.partition_key], pooled=False)
+                         list(committee.packs().values()), workers=catalogue.workers, members=members,
+                         pooled=False, stop_undecided=True)
+    for member in result.stopped:
+        context.log.warning(f"{member}: publication stopped (personal data without a committee decision)")
     return _report(context, result)
 
 
@@ -68,4 +74,5 @@ def _report(context: dg.AssetExecutionContext, result: Publication) -> dg.Materi
         "shared": dg.MetadataValue.json({"datasets": result.sharing.datasets, "granted": result.sharing.granted,
                                          "revoked": result.sharing.revoked, "failed": result.sharing.failed}),
         "plan": dg.MetadataValue.json(plan),
+        "stopped_members": dg.MetadataValue.json(result.stopped),
     })

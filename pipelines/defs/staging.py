@@ -1,12 +1,13 @@
-"""staged: one member's files as normalised Parquet, validated and screened; the checks make
-the member's verdicts visible.
+"""staged: the members' files as normalised Parquet, validated and screened; the checks make
+the members' verdicts visible.
 
 A non-conformant file or one with personal data is held back dataset by dataset (the
 publication plan withholds it, the pooled table excludes it); the two checks saying so
 warn. One check blocks: personal data the committee has not decided on (no exemption, no
-`withhold`, no dropped or pseudonymised column) stops this member's publication, in this
-member's run only, until the committee decides. Undecided personal data is a question
-for the committee, not something to publish around."""
+`withhold`, no dropped or pseudonymised column) stops this member's publication, and only
+this member's, until the committee decides: a failed blocking check in a one-member run, the
+publication step leaving the member out in a run over several (`pipelines/defs/publication.py`).
+Undecided personal data is a question for the committee, not something to publish around."""
 
 
 import dagster as dg
@@ -43,28 +44,38 @@ def staged(
     privacy: PrivacyResource,
 ):
     schemas = {name: pack.schema for name, pack in committee.packs().items()}
-    with exclusive(step_name("staged", context.partition_key)):
-        result = stage_member(object_store.store(), context.partition_key, privacy.key(), schemas)
-    for failure in result.failures:
-        context.log.warning(f"{result.member}: {failure.where}: {failure.why}")
+    store, results = object_store.store(), []
+    for member in context.partition_keys:
+        with exclusive(step_name("staged", member)):
+            results.append(stage_member(store, member, privacy.key(), schemas))
+        for failure in results[-1].failures:
+            context.log.warning(f"{member}: {failure.where}: {failure.why}")
     yield dg.MaterializeResult(metadata={
-        "staged": result.staged, "unchanged": result.unchanged,
-        "failures": dg.MetadataValue.json([f.as_dict() | {"member": result.member} for f in result.failures]),
+        "staged": sum(r.staged for r in results), "unchanged": sum(r.unchanged for r in results),
+        "failures": dg.MetadataValue.json([f.as_dict() | {"member": r.member} for r in results for f in r.failures]),
     })
     # Per-dataset verdicts: a non-conformant or personal-data dataset is reported here and
     # held back by the publication plan, while every other dataset goes on.
+    invalid = {r.member: r.invalid for r in results if r.invalid}
     yield dg.AssetCheckResult(
-        check_name="schema_conformity", passed=not result.invalid, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"non_conformant": dg.MetadataValue.json({result.member: result.invalid} if result.invalid else {})},
+        check_name="schema_conformity", passed=not invalid, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"non_conformant": dg.MetadataValue.json(invalid)},
     )
+    blocked = {r.member: r.blocked for r in results if r.blocked}
     yield dg.AssetCheckResult(
-        check_name="personal_data_withheld", passed=not result.blocked, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"withheld": dg.MetadataValue.json({result.member: result.blocked} if result.blocked else {})},
+        check_name="personal_data_withheld", passed=not blocked, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"withheld": dg.MetadataValue.json(blocked)},
     )
+    # A failed ERROR stops the whole run's publication, so it is an ERROR only when every
+    # member of the run is stopped (always, in a one-member run); in a run over several
+    # members the publication step leaves the stopped ones out itself (`published`).
+    everyone = len(blocked) == len(results)
     yield dg.AssetCheckResult(
-        check_name="personal_data_declared", passed=not result.blocked, severity=dg.AssetCheckSeverity.ERROR,
-        description=(f"{result.member}: publication stopped, personal data without a committee decision in "
-                     f"{', '.join(result.blocked)}" if result.blocked else None),
-        metadata={"undeclared": dg.MetadataValue.json(result.blocked),
-                  "withheld_by_committee": dg.MetadataValue.json(result.withheld)},
+        check_name="personal_data_declared", passed=not blocked,
+        severity=dg.AssetCheckSeverity.ERROR if everyone else dg.AssetCheckSeverity.WARN,
+        description="; ".join(f"{member}: publication stopped, personal data without a committee decision in "
+                              f"{', '.join(names)}" for member, names in blocked.items()) or None,
+        metadata={"undeclared": dg.MetadataValue.json(blocked),
+                  "withheld_by_committee": dg.MetadataValue.json({r.member: r.withheld for r in results
+                                                                  if r.withheld})},
     )

@@ -80,7 +80,9 @@ outcome = run_hub()
 with dg.DagsterInstance.get() as instance:
     steps, blocked = {}, []
     for run_id in outcome.run_ids:
-        where = instance.get_run_by_id(run_id).tags.get("dagster/partition", "committee")
+        tags = instance.get_run_by_id(run_id).tags
+        # `tdh run` runs the members as one range, then the committee.
+        where = "members" if "dagster/asset_partition_range_start" in tags else "committee"
         for record in instance.all_logs(run_id):
             event = record.dagster_event
             if event and event.event_type_value in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE"):
@@ -92,9 +94,10 @@ print(json.dumps({"success": outcome.success, "error": outcome.error, "steps": s
 
 
 def test_two_overlapping_runs_take_turns_step_by_step():
-    """Two `tdh run` at once on the demo committee: each step of one never overlaps the
-    same step of the other (pools of one slot), so two publications never write CKAN at
-    once; both succeed."""
+    """Two `tdh run` at once on the demo committee: each committee step of one never
+    overlaps the same step of the other (pools of one slot, and the step's lock), so two
+    publications never write CKAN at once; both succeed. The member steps go member by
+    member under each member's lock (next test), so only the committee's are timed here."""
     def start():
         return subprocess.Popen([sys.executable, "-c", STEP_TIMES], cwd=PROJECT_DIR,  # noqa: S603
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -108,7 +111,43 @@ def test_two_overlapping_runs_take_turns_step_by_step():
     assert all(r["success"] for r in results), [r["error"] for r in results]
     assert results[0]["blocked"] or results[1]["blocked"]  # one of them waited for a slot
     a, b = (r["steps"] for r in results)
-    for step in ("auray/raw", "auray/staged", "auray/published", "crach/raw", "committee/catalog",
-                 "committee/dashboards", "committee/pooled__eau_potable", "committee/warehouse__eau_potable"):
+    for step in ("committee/catalog", "committee/dashboards", "committee/pooled__eau_potable",
+                 "committee/warehouse__eau_potable"):
         (a_start, a_end), (b_start, b_end) = ((s[step]["STEP_START"], s[step]["STEP_SUCCESS"]) for s in (a, b))
         assert a_end <= b_start or b_end <= a_start, (step, a[step], b[step])
+
+
+LOCKED_RUN = """
+import json
+import dagster as dg
+from pipelines.runner import run_hub
+outcome = run_hub()
+with dg.DagsterInstance.get() as instance:
+    ranged = "dagster/asset_partition_range_start"
+    [member_run] = [r for r in outcome.run_ids if ranged in instance.get_run_by_id(r).tags]
+    stats = {s.step_key: s for s in instance.get_run_step_stats(member_run)}
+print(json.dumps({"success": outcome.success, "error": outcome.error,
+                  "steps": {k: [s.start_time, s.end_time] for k, s in stats.items()}}))
+"""
+
+
+@pytest.mark.parametrize("step", ["raw", "staged", "published"])
+def test_a_member_held_elsewhere_makes_the_run_wait_for_it(step):
+    """What keeps two runs from writing one member at once is the member's lock per step
+    (`pipelines/locks.py`): while another process holds it for one demo member, `tdh run`'s
+    step over every member cannot finish; it completes once the lock is released."""
+    from pipelines.locks import exclusive, step_name
+
+    hold = 6.0
+    with exclusive(step_name(step, "carnac")):
+        process = subprocess.Popen([sys.executable, "-c", LOCKED_RUN], cwd=PROJECT_DIR,  # noqa: S603
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(hold)
+        assert process.poll() is None  # still waiting for carnac
+        released = time.time()
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err[-3000:]
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["success"], result["error"]
+    started, ended = result["steps"][step]
+    assert ended >= released > started, (step, started, released, ended)
