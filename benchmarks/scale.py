@@ -95,6 +95,23 @@ def timed_process(command: list[str], env: dict[str, str], log: Path) -> tuple[f
     return wall, usage.ru_maxrss / 1024, process.returncode
 
 
+STEP_TIMES = """
+import dagster as dg
+with dg.DagsterInstance.get() as instance:
+    for job in ("member_job", "committee_job"):
+        [record] = instance.get_run_records(dg.RunsFilter(job_name=job), limit=1)
+        steps = instance.get_run_step_stats(record.dagster_run.run_id)
+        print(f"    {job} {record.end_time - record.start_time:.2f} s: " + ", ".join(
+            f"{s.step_key} {s.end_time - s.start_time:.2f}" for s in sorted(steps, key=lambda s: s.start_time)))
+"""
+
+
+def step_times(env: dict[str, str]) -> str:
+    """The last member and committee runs' durations, step by step, from the instance."""
+    return subprocess.run([sys.executable, "-W", "ignore", "-c", STEP_TIMES], env=env, cwd=PROJECT,  # noqa: S603
+                          capture_output=True, text=True, check=True).stdout.rstrip()
+
+
 def naive_harvest(ckan: RemoteCKAN, run: str, members: int, host_url: str) -> tuple[float, int]:
     """Sequential fetch + package_create + resource_create with the upload, per dataset."""
     session = requests.Session()
@@ -181,10 +198,12 @@ def main() -> None:
             raise SystemExit(f"first tdh run failed ({status}); log {work / 'first.log'}")
         print(f"first tdh run: {first:.1f} s, {datasets / first:.1f} datasets/s end to end, "
               f"peak RSS {first_rss:.0f} MiB")
+        print(step_times(env))
         noop, noop_rss, status = timed_process(tdh, env, work / "noop.log")
         if status:
             raise SystemExit(f"no-op tdh run failed ({status}); log {work / 'noop.log'}")
         print(f"no-op tdh run: {noop:.1f} s ({first / noop:.1f}x faster than the first), peak RSS {noop_rss:.0f} MiB")
+        print(step_times(env))
         summary = [line for line in (work / "noop.log").read_text().splitlines() if line.startswith("catalogue:")]
         print(f"  {summary[0] if summary else 'no catalogue line in the no-op log'}")
         naive, made = naive_harvest(ckan, run, baseline_members, host.url)
