@@ -49,11 +49,17 @@ def committee(tmp_path):
         _clean(committee, store)
 
 
-def test_undecided_personal_data_stops_only_its_members_publication(committee):
+# Both members in one run (the check fails as a WARN naming the careless member, the
+# publication leaves it out), or one run each (Dagster's blocking check fails as an ERROR
+# in the careless member's run and its publication step does not run).
+@pytest.mark.parametrize("range_members", [25, 1], ids=["one-run", "run-per-member"])
+def test_undecided_personal_data_stops_only_its_members_publication(committee, range_members, monkeypatch):
+    monkeypatch.setattr("pipelines.runner.RANGE_MEMBERS", range_members)
     ckan = RemoteCKAN(stack_setting("HUB_CKAN_URL"), apikey=stack_setting("HUB_CKAN_TOKEN"))
     calm, careless = committee["calm"], committee["careless"]
 
     first = run_hub()
+    assert len(first.run_ids) == 1 + (2 if range_members == 1 else 1)  # member runs, then the committee's
     assert first.checks["personal_data_declared"] is False
     [stopped] = first.stopped  # the run says whose publication stopped, and why
     assert careless in stopped and "cantines-contacts" in stopped
