@@ -19,7 +19,9 @@ import hashlib
 import io
 import json
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -115,6 +117,35 @@ STAGING_WORKERS = 4
 PARALLEL_BELOW = 8 * 1024 * 1024
 
 
+class _Slots:
+    """The process's staging slots, whatever the members staged at once (a run over several
+    members stages them side by side): STAGING_WORKERS small files at a time, and a large
+    one alone, with no small one beside it, so the memory budget holds. The check that a
+    file is unchanged takes no slot: it only reads its report."""
+
+    def __init__(self, small: int):
+        self.small, self.count = threading.BoundedSemaphore(small), small
+        self.large = threading.Lock()
+
+    @contextmanager
+    def hold(self, size: int) -> Iterator[None]:
+        if size <= PARALLEL_BELOW:
+            with self.small:
+                yield
+            return
+        with self.large:  # one large file at a time takes every small slot
+            for _ in range(self.count):
+                self.small.acquire()
+            try:
+                yield
+            finally:
+                for _ in range(self.count):
+                    self.small.release()
+
+
+SLOTS = _Slots(STAGING_WORKERS)
+
+
 @dataclass(frozen=True)
 class _File:
     dataset: str
@@ -135,8 +166,9 @@ def _stage_file(store: ObjectStore, member: str, key: bytes, file: _File) -> tup
             and previous.get("decisions") == file.decisions):
         return previous, False
     try:
-        written = DigestingStore(store)
-        report = _stage_resource(written, file.landing, file.override, file.schema, key)
+        with SLOTS.hold(file.landing["size"]):
+            written = DigestingStore(store)
+            report = _stage_resource(written, file.landing, file.override, file.schema, key)
         report["decisions"] = file.decisions
         # Each rendering's sha256 by key: publication compares it with CKAN's, unread.
         report["written_sha256"] = written.sha256

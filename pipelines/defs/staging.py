@@ -10,12 +10,16 @@ publication step leaving the member out in a run over several (`pipelines/defs/p
 Undecided personal data is a question for the committee, not something to publish around."""
 
 
+from concurrent.futures import ThreadPoolExecutor
+
 import dagster as dg
 
 from pipelines.defs.partitions import MEMBERS
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource, PrivacyResource
 from pipelines.locks import exclusive, step_name
-from pipelines.staging import stage_member
+from pipelines.staging import MemberStaging, stage_member
+
+MEMBERS_AT_ONCE = 4  # in a run over several members
 
 
 @dg.asset(
@@ -44,12 +48,20 @@ def staged(
     privacy: PrivacyResource,
 ):
     schemas = {name: pack.schema for name, pack in committee.packs().items()}
-    store, results = object_store.store(), []
-    for member in context.partition_keys:
+    store, key = object_store.store(), privacy.key()
+
+    def stage(member: str) -> MemberStaging:
         with exclusive(step_name("staged", member)):
-            results.append(stage_member(store, member, privacy.key(), schemas))
-        for failure in results[-1].failures:
-            context.log.warning(f"{member}: {failure.where}: {failure.why}")
+            return stage_member(store, member, key, schemas)
+
+    # Members side by side: most of an unchanged member's time is reading its reports; the
+    # work itself takes the process's staging slots (pipelines/staging.py), so the memory
+    # budget holds however many members are staged at once.
+    with ThreadPoolExecutor(MEMBERS_AT_ONCE, thread_name_prefix="staging") as pool:
+        results = list(pool.map(stage, context.partition_keys))
+    for result in results:
+        for failure in result.failures:
+            context.log.warning(f"{result.member}: {failure.where}: {failure.why}")
     yield dg.MaterializeResult(metadata={
         "staged": sum(r.staged for r in results), "unchanged": sum(r.unchanged for r in results),
         "failures": dg.MetadataValue.json([f.as_dict() | {"member": r.member} for r in results for f in r.failures]),
