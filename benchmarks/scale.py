@@ -96,20 +96,28 @@ def timed_process(command: list[str], env: dict[str, str], log: Path) -> tuple[f
 
 
 STEP_TIMES = """
+import sys
+from collections import Counter
 import dagster as dg
+since = float(sys.argv[1])
 with dg.DagsterInstance.get() as instance:
     for job in ("member_job", "committee_job"):
-        [record] = instance.get_run_records(dg.RunsFilter(job_name=job), limit=1)
-        steps = instance.get_run_step_stats(record.dagster_run.run_id)
-        print(f"    {job} {record.end_time - record.start_time:.2f} s: " + ", ".join(
-            f"{s.step_key} {s.end_time - s.start_time:.2f}" for s in sorted(steps, key=lambda s: s.start_time)))
+        records = [r for r in instance.get_run_records(dg.RunsFilter(job_name=job)) if r.start_time >= since]
+        steps = Counter()
+        for record in records:
+            for step in instance.get_run_step_stats(record.dagster_run.run_id):
+                steps[step.step_key] += step.end_time - step.start_time
+        wall = sum(r.end_time - r.start_time for r in records)
+        print(f"    {job}: {len(records)} run(s), {wall:.2f} s in all; steps " +
+              ", ".join(f"{key} {seconds:.2f}" for key, seconds in steps.items()))
 """
 
 
-def step_times(env: dict[str, str]) -> str:
-    """The last member and committee runs' durations, step by step, from the instance."""
-    return subprocess.run([sys.executable, "-W", "ignore", "-c", STEP_TIMES], env=env, cwd=PROJECT,  # noqa: S603
-                          capture_output=True, text=True, check=True).stdout.rstrip()
+def step_times(env: dict[str, str], since: float) -> str:
+    """The member and committee runs started since `since` (epoch seconds): how many, their
+    time in all and each step's, from the benchmark's own instance."""
+    return subprocess.run([sys.executable, "-W", "ignore", "-c", STEP_TIMES, str(since)], env=env,  # noqa: S603
+                          cwd=PROJECT, capture_output=True, text=True, check=True).stdout.rstrip()
 
 
 def naive_harvest(ckan: RemoteCKAN, run: str, members: int, host_url: str) -> tuple[float, int]:
@@ -193,17 +201,19 @@ def main() -> None:
         load, load_rss, status = timed_process(
             [sys.executable, "-c", "from pipelines.definitions import defs; defs()"], env, work / "defs.log")
         print(f"definitions: loaded in {load:.2f} s as a whole process, peak RSS {load_rss:.0f} MiB")
+        started = time.time()
         first, first_rss, status = timed_process(tdh, env, work / "first.log")
         if status:
             raise SystemExit(f"first tdh run failed ({status}); log {work / 'first.log'}")
         print(f"first tdh run: {first:.1f} s, {datasets / first:.1f} datasets/s end to end, "
               f"peak RSS {first_rss:.0f} MiB")
-        print(step_times(env))
+        print(step_times(env, started))
+        started = time.time()
         noop, noop_rss, status = timed_process(tdh, env, work / "noop.log")
         if status:
             raise SystemExit(f"no-op tdh run failed ({status}); log {work / 'noop.log'}")
         print(f"no-op tdh run: {noop:.1f} s ({first / noop:.1f}x faster than the first), peak RSS {noop_rss:.0f} MiB")
-        print(step_times(env))
+        print(step_times(env, started))
         summary = [line for line in (work / "noop.log").read_text().splitlines() if line.startswith("catalogue:")]
         print(f"  {summary[0] if summary else 'no catalogue line in the no-op log'}")
         naive, made = naive_harvest(ckan, run, baseline_members, host.url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,4 +94,17 @@ def committee_path() -> Path:
 
 def committee_packs(path: Path | str | None = None) -> dict[str, EnabledPack]:
     path = path or committee_path()
-    return enabled_packs(load_committee(path), path)
+    return enabled_packs(read_committee(path), path)
+
+
+def read_committee(path: Path | str) -> Committee:
+    """The committee file, parsed once per version of it in this process: the definitions,
+    `tdh run` and every asset ask for it, and a file of 1,000 members takes 4 s to parse."""
+    stat = Path(path).stat()
+    return _committee(str(path), (stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _committee(path: str, stamp: tuple[int, int]) -> Committee:
+    # `stamp` (mtime and size) is the cache key's version; the model is frozen, so sharing is safe.
+    return load_committee(path)

@@ -48,8 +48,8 @@ def run_hub() -> RunOutcome:
 
 
 def _run(definitions: dg.Definitions) -> RunOutcome:
-    from catalog.committee import load_committee
     from pipelines.defs.partitions import MEMBERS, sync_members
+    from pipelines.packs import read_committee
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     release_abandoned_runs(instance)
@@ -57,7 +57,7 @@ def _run(definitions: dg.Definitions) -> RunOutcome:
     # one member's no-op run: 0.8 s of its 2 s): `tdh run` keeps a small pool open for its
     # lifetime, as Dagster's webserver does.
     instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=8)
-    members = [m.slug for m in load_committee(os.environ.get("HUB_COMMITTEE_FILE", DEMO_COMMITTEE)).members]
+    members = [m.slug for m in read_committee(os.environ.get("HUB_COMMITTEE_FILE") or DEMO_COMMITTEE).members]
     sync_members(instance, members)
     # Warnings and errors only on the terminal: the summary below says the rest, and every
     # event is in the run's log in the Dagster UI.

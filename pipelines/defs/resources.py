@@ -11,10 +11,10 @@ from pathlib import Path
 import dagster as dg
 
 from catalog.catalogue_client import CatalogueClient
-from catalog.committee import Committee, load_committee
+from catalog.committee import Committee
 from catalog.packs import PackError, pack_folder
 from connectors.objectstore import ObjectStore
-from pipelines.packs import EnabledPack, enabled_packs
+from pipelines.packs import EnabledPack, enabled_packs, read_committee
 from pipelines.publishing import DEFAULT_WORKERS
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ class CommitteeResource(dg.ConfigurableResource):
     path: str = str(PROJECT_DIR / "demo" / "committee.yaml")
 
     def load(self) -> Committee:
-        return _committee(self.path, _stamp(self.path))
+        return read_committee(self.path)
 
     def packs(self) -> dict[str, EnabledPack]:
         return _packs(self.path, _stamp(self.path), _pack_stamps(self.load(), self.path))
@@ -38,14 +38,6 @@ class CommitteeResource(dg.ConfigurableResource):
 def _stamp(path: str) -> tuple[int, int]:
     stat = Path(path).stat()
     return stat.st_mtime_ns, stat.st_size
-
-
-@functools.lru_cache(maxsize=4)
-def _committee(path: str, stamp: tuple[int, int]) -> Committee:
-    """The committee file read once per version of it (`stamp`: its mtime and size), not
-    by every asset and check of every run: `tdh run` makes a run per member, and parsing
-    the file of a large committee takes seconds. The model is frozen, so sharing is safe."""
-    return load_committee(path)
 
 
 def _pack_stamps(committee: Committee, path: str) -> tuple:
@@ -66,7 +58,7 @@ def _packs(path: str, stamp: tuple[int, int], pack_stamps: tuple) -> dict[str, E
     the packs' files: every asset and check asks for them, and parsing the YAML of five
     packs each time took 1.5 s of a demo no-op run (21 calls). A faulty pack is not cached:
     its error is raised again at every call."""
-    return enabled_packs(_committee(path, stamp), path)
+    return enabled_packs(read_committee(path), path)
 
 
 class ObjectStoreResource(dg.ConfigurableResource):
