@@ -99,7 +99,7 @@ def committee_packs(path: Path | str | None = None) -> dict[str, EnabledPack]:
 
 def read_committee(path: Path | str) -> Committee:
     """The committee file, parsed once per version of it in this process: the definitions,
-    `tdh run` and every asset ask for it, and a file of 1,000 members takes 4 s to parse."""
+    `tdh run` and every asset ask for it, and a file of 1,000 members takes 1.9 s to read."""
     stat = Path(path).stat()
     return _committee(str(path), (stat.st_mtime_ns, stat.st_size))
 
