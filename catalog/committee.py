@@ -23,11 +23,11 @@ from connectors.http import mask_url
 # Slugs end up in CKAN names, S3 keys and Dagster partition keys: no comma, no slash, no dot.
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{1,60}$")
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
-# A committee of a few hundred members is well under 1 MB; PyYAML reads 2 MB in about 3 s.
 # A committee of 1,000 members naming 10 files each is 2.3 MB (benchmarks/scale.py), read
 # and checked in 1.9 s; past this bound a file is a mistake or an attack, not a committee.
 MAX_COMMITTEE_BYTES = 8 * 1024 * 1024
-# The demo nests 8 levels deep; PyYAML's composer recurses per level (RecursionError near 1,000).
+# The demo nests 8 levels deep; composers recurse per level, so depth is refused from the
+# parser's events before any node is built (`_strict_load`).
 MAX_NESTING = 20
 # Any URL with a userinfo part (`user:pass@` or `user@`) before its host.
 URL_WITH_USERINFO = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]*@")

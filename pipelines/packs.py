@@ -100,8 +100,13 @@ def committee_packs(path: Path | str | None = None) -> dict[str, EnabledPack]:
 def read_committee(path: Path | str) -> Committee:
     """The committee file, parsed once per version of it in this process: the definitions,
     `tdh run` and every asset ask for it, and a file of 1,000 members takes 1.9 s to read."""
+    return _committee(str(path), file_stamp(path))
+
+
+def file_stamp(path: Path | str) -> tuple[int, int]:
+    """A file's version for the caches of this process: its mtime and size."""
     stat = Path(path).stat()
-    return _committee(str(path), (stat.st_mtime_ns, stat.st_size))
+    return stat.st_mtime_ns, stat.st_size
 
 
 @functools.lru_cache(maxsize=4)

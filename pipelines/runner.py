@@ -100,10 +100,9 @@ def _collect(outcome: RunOutcome, result) -> None:
         outcome.metadata[key] = _merged(outcome.metadata[key], values) if key in outcome.metadata else values
     for evaluation in result.get_asset_check_evaluations():
         outcome.checks[evaluation.check_name] = outcome.checks.get(evaluation.check_name, True) and evaluation.passed
-        # A member stopped by undecided personal data: a failed ERROR in a one-member run;
-        # in a run over several members the check says whom, and publication left them out.
-        stops = evaluation.severity == dg.AssetCheckSeverity.ERROR or evaluation.check_name == "personal_data_declared"
-        if not evaluation.passed and stops:
+        # A failed blocking check stopped publication: the whole run's when an ERROR, the
+        # members it names in a run over several (publication left them out).
+        if not evaluation.passed and evaluation.blocking:
             outcome.stopped.append(evaluation.description or evaluation.check_name)
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]

@@ -6,16 +6,14 @@ member is gathered under its own lock either way, and a source down is that memb
 failure, recorded, never the others'."""
 
 
-from concurrent.futures import ThreadPoolExecutor
-
 import dagster as dg
 
-from pipelines.defs.partitions import MEMBERS
+from catalog.publication import in_parallel
+from pipelines.defs.partitions import MEMBERS, MEMBERS_AT_ONCE
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource
 from pipelines.gathering import MemberGathering, gather_member
 from pipelines.locks import exclusive, step_name
 
-MEMBERS_AT_ONCE = 4  # in a run over several members
 # A portal that times out or answers 503 is tried again later, for this member only.
 GATHERING_RETRIES = dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
@@ -33,11 +31,8 @@ def raw(
             return gather_member(store, config.member(member))
 
     totals, by_member = {"datasets": 0, "resources_landed": 0, "resources_unchanged": 0, "failures": 0}, {}
-    # Members side by side: gathering mostly waits on the members' servers (a no-op is one
-    # conditional request per file), and each member's fetches are already capped.
-    with ThreadPoolExecutor(MEMBERS_AT_ONCE, thread_name_prefix="gathering") as pool:
-        reports = list(pool.map(gather, context.partition_keys))
-    for report in reports:
+    # Each member's fetches are capped already: members side by side add no load on one server.
+    for report in in_parallel(gather, list(context.partition_keys), MEMBERS_AT_ONCE):
         for failure in report.failures:
             context.log.warning(f"{report.member}: {failure.what} {failure.where}: {failure.why}")
         for key, value in (("datasets", report.datasets), ("resources_landed", report.landed),

@@ -9,6 +9,9 @@ the `members_sensor` when the daemon runs the hub.
 import dagster as dg
 
 MEMBERS = dg.DynamicPartitionsDefinition(name="members")
+# Members a step handles side by side in a run over several (`tdh run`'s ranges): gathering
+# mostly waits on the members' servers, an unchanged member's staging on its reports.
+MEMBERS_AT_ONCE = 4
 
 
 def sync_members(instance: dg.DagsterInstance, slugs: list[str]) -> tuple[list[str], list[str]]:

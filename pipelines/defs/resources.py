@@ -14,7 +14,7 @@ from catalog.catalogue_client import CatalogueClient
 from catalog.committee import Committee
 from catalog.packs import PackError, pack_folder
 from connectors.objectstore import ObjectStore
-from pipelines.packs import EnabledPack, enabled_packs, read_committee
+from pipelines.packs import EnabledPack, enabled_packs, file_stamp, read_committee
 from pipelines.publishing import DEFAULT_WORKERS
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -29,15 +29,10 @@ class CommitteeResource(dg.ConfigurableResource):
         return read_committee(self.path)
 
     def packs(self) -> dict[str, EnabledPack]:
-        return _packs(self.path, _stamp(self.path), _pack_stamps(self.load(), self.path))
+        return _packs(self.path, file_stamp(self.path), _pack_stamps(self.load(), self.path))
 
     def pack(self, name: str) -> EnabledPack:
         return self.packs()[name]
-
-
-def _stamp(path: str) -> tuple[int, int]:
-    stat = Path(path).stat()
-    return stat.st_mtime_ns, stat.st_size
 
 
 def _pack_stamps(committee: Committee, path: str) -> tuple:
@@ -48,7 +43,7 @@ def _pack_stamps(committee: Committee, path: str) -> tuple:
             folder = pack_folder(reference, base)
         except PackError:
             continue  # enabled_packs says so, naming the reference
-        stamps += [(str(f), *_stamp(str(f))) for f in sorted(folder.rglob("*")) if f.is_file()]
+        stamps += [(str(f), *file_stamp(f)) for f in sorted(folder.rglob("*")) if f.is_file()]
     return tuple(stamps)
 
 

@@ -10,16 +10,13 @@ publication step leaving the member out in a run over several (`pipelines/defs/p
 Undecided personal data is a question for the committee, not something to publish around."""
 
 
-from concurrent.futures import ThreadPoolExecutor
-
 import dagster as dg
 
-from pipelines.defs.partitions import MEMBERS
+from catalog.publication import in_parallel
+from pipelines.defs.partitions import MEMBERS, MEMBERS_AT_ONCE
 from pipelines.defs.resources import CommitteeResource, ObjectStoreResource, PrivacyResource
 from pipelines.locks import exclusive, step_name
 from pipelines.staging import MemberStaging, stage_member
-
-MEMBERS_AT_ONCE = 4  # in a run over several members
 
 
 @dg.asset(
@@ -54,11 +51,9 @@ def staged(
         with exclusive(step_name("staged", member)):
             return stage_member(store, member, key, schemas)
 
-    # Members side by side: most of an unchanged member's time is reading its reports; the
-    # work itself takes the process's staging slots (pipelines/staging.py), so the memory
-    # budget holds however many members are staged at once.
-    with ThreadPoolExecutor(MEMBERS_AT_ONCE, thread_name_prefix="staging") as pool:
-        results = list(pool.map(stage, context.partition_keys))
+    # The staging work takes the process's slots (pipelines/staging.py), so the memory budget
+    # holds however many members are staged side by side.
+    results = in_parallel(stage, list(context.partition_keys), MEMBERS_AT_ONCE)
     for result in results:
         for failure in result.failures:
             context.log.warning(f"{result.member}: {failure.where}: {failure.why}")
