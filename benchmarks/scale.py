@@ -45,6 +45,7 @@ import yaml
 from ckanapi import NotFound, RemoteCKAN
 
 from benchmarks.publish import committee_data, member_file
+from connectors.handoffs.layout import settled_key
 from connectors.objectstore import ObjectStore
 from tests.ckan_cleanup import purge_dataset
 from tests.standins.files import FileHost
@@ -158,6 +159,7 @@ def purge(ckan: RemoteCKAN, store: ObjectStore, run: str, slugs: list[str], naiv
         for prefix in ("inbox", "raw", "staged"):
             for obj in list(store.list(f"{prefix}/{slug}/")):
                 store.remove(obj.key)
+    store.remove(settled_key(f"scale-{run}"))
 
 
 def _purge_dataset(ckan: RemoteCKAN, name: str) -> None:
@@ -214,8 +216,24 @@ def main() -> None:
             raise SystemExit(f"no-op tdh run failed ({status}); log {work / 'noop.log'}")
         print(f"no-op tdh run: {noop:.1f} s ({first / noop:.1f}x faster than the first), peak RSS {noop_rss:.0f} MiB")
         print(step_times(env, started))
-        summary = [line for line in (work / "noop.log").read_text().splitlines() if line.startswith("catalogue:")]
-        print(f"  {summary[0] if summary else 'no catalogue line in the no-op log'}")
+        said = (work / "noop.log").read_text().strip().splitlines()
+        print(f"  {said[0] if said else 'nothing said by the no-op run'}")
+        started = time.time()
+        full, full_rss, status = timed_process([*tdh, "--full"], env, work / "full.log")
+        if status:
+            raise SystemExit(f"tdh run --full failed ({status}); log {work / 'full.log'}")
+        print(f"no-op tdh run --full (every step, nothing to write): {full:.1f} s ({first / full:.1f}x faster "
+              f"than the first), peak RSS {full_rss:.0f} MiB")
+        print(step_times(env, started))
+        summary = [line for line in (work / "full.log").read_text().splitlines() if line.startswith("catalogue:")]
+        print(f"  {summary[0] if summary else 'no catalogue line in the --full log'}")
+        changed = "m0000/releves-00.csv"
+        host.files[changed] = host.files[changed].replace(b"\n", b"\r\n", 1)  # one member edits one file
+        one, _, status = timed_process(tdh, env, work / "one.log")
+        if status:
+            raise SystemExit(f"tdh run after one change failed ({status}); log {work / 'one.log'}")
+        said = (work / "one.log").read_text().splitlines()
+        print(f"one member's file changed, tdh run: {one:.1f} s ({said[0] if said else ''})")
         naive, made = naive_harvest(ckan, run, baseline_members, host.url)
         print(f"naive harvester (sequential fetch + package_create + resource_create upload, {made} datasets): "
               f"{naive:.1f} s, {made / naive:.1f} datasets/s")

@@ -33,8 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     inspect.add_argument("--out", help="write the normalised table to this Parquet file")
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
 
-    run = commands.add_parser("run", help="run the whole graph once and print a summary")
+    run = commands.add_parser("run", help="run what changed since the last complete run and print a summary")
     run.add_argument("--committee", help="committee file (default: $HUB_COMMITTEE_FILE)")
+    run.add_argument("--full", action="store_true",
+                     help="every member and every step, even if nothing changed (reconciles hand edits)")
 
     demo = commands.add_parser("demo", help="seed the demo inbox, run everything, print where to look")
     demo.add_argument("--committee", default=str(DEMO_COMMITTEE))
@@ -83,10 +85,32 @@ def _command(args: argparse.Namespace) -> int:
         from pipelines.demo import seed_inbox
 
         seed_inbox()
+    check = todo = None
+    if args.command == "run":
+        from pipelines.settled import Check
+
+        check = Check.from_environment(committee)
+        todo = check.todo(full=args.full)
+        if todo.nothing:
+            print(f"Nothing changed since the last complete run ({len(check.committee.members)} members checked): "
+                  "no run started. `tdh run --full` runs every step anyway.")
+            return 0
+        if todo.everything:
+            print(f"Every member runs: {todo.reasons['*']}.")
+        else:
+            print(f"{len(todo.members)} of {len(check.committee.members)} members to run"
+                  f"{'' if todo.members else ', then the committee run'}:")
+            for member, why in todo.reasons.items():
+                print(f"  {'committee' if member == '*' else member}: {why}")
     from pipelines.runner import print_summary, run_hub
 
-    outcome = run_hub()
+    if todo is None or todo.everything:
+        outcome = run_hub()
+    else:
+        outcome = run_hub(todo.members, committee=todo.committee)
     print_summary(outcome, demo=args.command == "demo")
+    if check is not None:
+        check.record(todo, outcome)
     return 0 if outcome.success else 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,20 +35,21 @@ class RunOutcome:
     stopped: list[str] = field(default_factory=list)  # members whose publication a blocking check stopped
 
 
-def run_hub() -> RunOutcome:
-    """One run over every member partition (gathering, staging, their publication), then
-    the committee run; a member's failure does not stop the others (each member is gathered,
-    staged and checked on its own inside the run's steps)."""
+def run_hub(members: Collection[str] | None = None, committee: bool = True) -> RunOutcome:
+    """Runs over the member partitions (gathering, staging, their publication), then the
+    committee run; a member's failure does not stop the others (each member is gathered,
+    staged and checked on its own inside the run's steps). `members`: only those (all when
+    None); `committee`: False leaves out the committee run (`pipelines.settled` decides)."""
     from pipelines.definitions import defs
 
     definitions = defs()
     # The instance's own database failing mid-run stops the run where it is (Dagster cannot
     # record events); said as such rather than as SQLAlchemy's traceback.
     with reaching("PostgreSQL (instance Dagster)", redact_url(os.environ.get("HUB_DAGSTER_PG_URL", "DAGSTER_HOME"))):
-        return _run(definitions)
+        return _run(definitions, members, committee)
 
 
-def _run(definitions: dg.Definitions) -> RunOutcome:
+def _run(definitions: dg.Definitions, wanted: Collection[str] | None, committee: bool) -> RunOutcome:
     from pipelines.defs.partitions import MEMBERS, sync_members
     from pipelines.packs import read_committee
 
@@ -71,16 +73,17 @@ def _run(definitions: dg.Definitions) -> RunOutcome:
     # schedule and inbox sensor still run one member at a time. A range runs in the
     # instance's order of the partitions (the order they were added), which sync_members
     # made the committee's set.
-    partitions = instance.get_dynamic_partitions(MEMBERS.name)
+    partitions = [p for p in instance.get_dynamic_partitions(MEMBERS.name) if wanted is None or p in wanted]
     member_job = definitions.resolve_job_def("member_job")
     for first in range(0, len(partitions), RANGE_MEMBERS):
         chosen = partitions[first:first + RANGE_MEMBERS]
         _collect(outcome, member_job.execute_in_process(**{**options, "tags": {
             **options["tags"], "dagster/asset_partition_range_start": chosen[0],
             "dagster/asset_partition_range_end": chosen[-1]}}))
-    result = definitions.resolve_job_def("committee_job").execute_in_process(**options)
-    _collect(outcome, result)
-    outcome.run_id = result.run_id
+    if committee:
+        result = definitions.resolve_job_def("committee_job").execute_in_process(**options)
+        _collect(outcome, result)
+        outcome.run_id = result.run_id
     return outcome
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from ckanapi import RemoteCKAN, errors
 from stdnum import luhn
 
+from connectors.handoffs import layout
 from connectors.objectstore import ObjectStore
 from pipelines.runner import DEMO_COMMITTEE
 from tests.ckan_cleanup import purge_dataset
@@ -67,3 +68,4 @@ def remove_committee(committee: dict, datasets: list[str], store: ObjectStore, p
     for prefix in [*(f"{p}/{m}/" for p in ("inbox", "raw", "staged") for m in members), *prefixes]:
         for obj in list(store.list(prefix)):
             store.remove(obj.key)
+    store.remove(layout.settled_key(committee["slug"]))  # what a `tdh run` recorded

@@ -11,6 +11,7 @@
     pooled/<pack>/downloads.json                  which table the downloads hold (Downloads)
     dashboards/<lead>/<pack>.json                 the Superset bundle last imported for a lead
     dashboards/<committee>.leads.json             the leads a committee had at its last run
+    settled/<committee>.json                      what `tdh run`'s last run left settled (pipelines.settled)
 
 The first part of a key is the stage (and the Dagster asset) that writes it. Keys are built
 with `object_key`, so a part that is not a plain slug is refused before anything is written.
@@ -109,3 +110,7 @@ def lead_access_key(lead: str) -> str:
 
 def leads_key(committee: str) -> str:
     return object_key("dashboards", f"{committee}.leads.json")
+
+
+def settled_key(committee: str) -> str:
+    return object_key("settled", f"{committee}.json")
