@@ -46,7 +46,10 @@ CHARTER = "charte-ethique.yaml"
 # Settings that are secrets stay out of the digest (it is kept in the bucket): rotating the
 # pseudonymisation key asks for `tdh run --full`.
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY")
-MEMBERS_AT_ONCE = 8  # members checked side by side; each lands its resources 8 at a time
+# Members checked side by side, each landing its resources 8 at a time: as many requests in
+# flight as the run's own gathering (pipelines.defs.partitions.MEMBERS_AT_ONCE), whose
+# members may share a host (data.gouv.fr).
+MEMBERS_AT_ONCE = 4
 # The catalogue's search index shows a write after its soft commit (autoSoftCommit, 1 s in
 # deploy/local/solr): the fingerprint of a run that wrote is read after it.
 INDEX_DELAY = 1.5
