@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -83,8 +83,10 @@ class Plan:
         }
 
 
-def plan(desired: Iterable[DesiredDataset], published: dict[str, dict], archive: Iterable[str] = ()) -> Plan:
-    """What to do so that CKAN holds `desired`; `published` maps name -> package_show."""
+def plan(desired: Iterable[DesiredDataset], published: dict[str, dict], archive: Iterable[str] = (),
+         tables: Collection[str] | None = None) -> Plan:
+    """What to do so that CKAN holds `desired`; `published` maps name -> package_show.
+    `tables`: the resources that have a DataStore table (None: not known, not checked)."""
     result = Plan()
     for dataset in desired:
         current = published.get(dataset.name)
@@ -101,9 +103,11 @@ def plan(desired: Iterable[DesiredDataset], published: dict[str, dict], archive:
         existing = {r["id"]: r for r in current.get("resources", [])}
         for resource in dataset.resources:
             held = existing.get(resource.id)
-            # A preview that failed to load last time is retried with the upload.
-            preview_missing = (resource.previewed() and held is not None
-                               and held.get("datastore_active") is False)
+            # A preview that failed to load last time is retried with the upload, as is one
+            # whose table is gone (a CKAN killed mid-request, a table dropped by hand).
+            preview_missing = resource.previewed() and held is not None and (
+                held.get("datastore_active") is False
+                or (tables is not None and held.get("datastore_active") and resource.id not in tables))
             if held is None or held.get("hash") != resource.sha256 or preview_missing:
                 result.upload.append((dataset.name, resource, held is not None))
                 touched = True
@@ -198,14 +202,30 @@ def in_parallel(function: Callable, items: list, workers: int) -> list:
 
 
 def _create(ckan, dataset: DesiredDataset) -> None:
-    """A new dataset and its files in four calls however many files it has: the package with
-    its resources described, their DataStore tables, their previews, then every file with
-    its sha256 in one package_revise (one package update for all the files, where
-    resource_create makes one per file). The sha256 comes last: until it is there the next
-    plan uploads again, so a dataset that failed half-way is completed by the next run."""
+    """A new dataset with its files, DataStore tables and previews in one request
+    (`hub_dataset_create`, the hub's CKAN plugin, deploy/local/ckan/ckanext-hub): one package
+    validation, activity and index where CKAN's own actions take four requests and two
+    package updates. All or nothing: CKAN purges a dataset it could not finish, and the next
+    run creates it again. A table longer than one DataStore request goes the long way."""
     payload = {**dataset.fields, "name": dataset.name, "tags": [{"name": t} for t in dataset.tags]}
+    previewed = [r for r in dataset.resources if r.previewed()]
+    tables = {r.id: r.table() for r in previewed}
     try:
-        created = ckan.action.package_create(**payload, resources=[_described(r) for r in dataset.resources])
+        if any(table.height > DATASTORE_CHUNK for table in tables.values()):
+            _create_step_by_step(ckan, dataset, payload, tables)
+            return
+        files = {}
+        resources = []
+        for resource in dataset.resources:
+            data = resource.content()
+            files[f"upload__{resource.id}"] = _named(data, resource.filename)
+            resources.append({**_described(resource), "hash": resource.sha256, "size": len(data)})
+        # A multipart request carries text fields only: the package and tables as JSON.
+        ckan.action.hub_dataset_create(
+            package=json.dumps({**payload, "resources": resources}, ensure_ascii=False, default=str),
+            datastore=json.dumps({rid: _datastore_table(table) for rid, table in tables.items()},
+                                 ensure_ascii=False, default=str),
+            **files)
     except ValidationError as exc:
         # The name is taken: the package exists (another run created it). Update it.
         if "name" not in (exc.error_dict or {}):
@@ -213,11 +233,17 @@ def _create(ckan, dataset: DesiredDataset) -> None:
         ckan.action.package_patch(id=dataset.name, state="active", **_patchable(payload))
         for resource in dataset.resources:
             _upload(ckan, dataset.name, resource, exists=False)
-        return
-    previewed = [r for r in dataset.resources if r.previewed()]
-    for resource in previewed:
-        _fill_datastore(ckan, resource.id, resource.table())
-    if previewed:
+
+
+def _create_step_by_step(ckan, dataset: DesiredDataset, payload: dict, tables: dict[str, pl.DataFrame]) -> None:
+    """CKAN's own actions: the package with its resources described, their DataStore tables
+    (in chunks), their previews, then every file with its sha256 in one package_revise. The
+    sha256 comes last: until it is there the next plan uploads again, so a dataset that
+    failed half-way is completed by the next run."""
+    created = ckan.action.package_create(**payload, resources=[_described(r) for r in dataset.resources])
+    for resource_id, table in tables.items():
+        _fill_datastore(ckan, resource_id, table)
+    if tables:
         ckan.action.package_create_default_resource_views(package=created, create_datastore_views=True)
     revision: dict = {}
     for resource in dataset.resources:
@@ -280,12 +306,17 @@ def push_to_datastore(ckan, resource: dict, table: pl.DataFrame, replace: bool =
         resource={**resource, "datastore_active": True}, create_datastore_views=True)
 
 
-def _fill_datastore(ckan, resource_id: str, table: pl.DataFrame) -> None:
+def _datastore_table(table: pl.DataFrame) -> dict:
+    """datastore_create's `fields` and first `records` (DATASTORE_CHUNK rows) for a table."""
     fields = [{"id": name, "type": _datastore_type(dtype)} for name, dtype in table.schema.items()]
     # Dates travel as ISO text; the DataStore casts them to its column types.
+    text = table.head(DATASTORE_CHUNK).with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
+    return {"fields": fields, "records": text.to_dicts()}
+
+
+def _fill_datastore(ckan, resource_id: str, table: pl.DataFrame) -> None:
+    ckan.action.datastore_create(resource_id=resource_id, force=True, **_datastore_table(table))
     rows = table.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
-    ckan.action.datastore_create(resource_id=resource_id, force=True, fields=fields,
-                                 records=rows.head(DATASTORE_CHUNK).to_dicts())
     for offset in range(DATASTORE_CHUNK, rows.height, DATASTORE_CHUNK):
         ckan.action.datastore_upsert(resource_id=resource_id, force=True, method="insert",
                                      records=rows.slice(offset, DATASTORE_CHUNK).to_dicts())
@@ -312,6 +343,15 @@ def published_packages(ckan, names: Iterable[str], workers: int = 1) -> dict[str
     return {name: found for name, found in zip(names, in_parallel(show, names, workers), strict=True) if found}
 
 
+def existing_names(ckan, names: list[str]) -> list[str]:
+    """The names of packages CKAN's database holds, whatever their state
+    (`hub_package_names`, the hub's CKAN plugin), SEARCH_BATCH names a call."""
+    found: set[str] = set()
+    for start in range(0, len(names), SEARCH_BATCH):
+        found.update(ckan.action.hub_package_names(names=names[start:start + SEARCH_BATCH]))
+    return [name for name in names if name in found]
+
+
 def indexed_packages(ckan, names: Iterable[str]) -> dict[str, dict]:
     """What CKAN's search index holds under these names, SEARCH_BATCH names a call: each
     package as package_show gave it when it was indexed. Archived ones are not there, and
@@ -335,13 +375,18 @@ def plan_against_catalogue(ckan, desired: list[DesiredDataset], archive: Iterabl
     archive = list(archive)
     names = [dataset.name for dataset in desired] + archive
     indexed = indexed_packages(ckan, names)
-    held = indexed | published_packages(ckan, [name for name in names if name not in indexed], workers)
-    todo = plan(desired, held, archive)
+    unindexed = [name for name in names if name not in indexed]
+    # Of the names the index lacks (new datasets, archived ones, the last second's writes),
+    # the database says which exist in one call: only those are read one by one.
+    held = indexed | published_packages(ckan, existing_names(ckan, unindexed), workers)
+    tables = set(ckan.action.hub_datastore_tables()) if any(r.previewed() for d in desired for r in d.resources) \
+        else None
+    todo = plan(desired, held, archive, tables)
     doubtful = sorted(_written(todo) & set(indexed))
     if not doubtful:
         return todo
     held = {name: package for name, package in held.items() if name not in doubtful}
-    return plan(desired, held | published_packages(ckan, doubtful, workers), archive)
+    return plan(desired, held | published_packages(ckan, doubtful, workers), archive, tables)
 
 
 def _written(todo: Plan) -> set[str]:

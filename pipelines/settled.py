@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from collections.abc import Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -50,9 +49,6 @@ SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY")
 # flight as the run's own gathering (pipelines.defs.partitions.MEMBERS_AT_ONCE), whose
 # members may share a host (data.gouv.fr).
 MEMBERS_AT_ONCE = 4
-# The catalogue's search index shows a write after its soft commit (autoSoftCommit, 1 s in
-# deploy/local/solr): the fingerprint of a run that wrote is read after it.
-INDEX_DELAY = 1.5
 
 
 @dataclass
@@ -97,12 +93,8 @@ class Check:
 
     def record(self, todo: Todo, outcome) -> dict:
         """After the run `todo` asked for; `outcome` is the runner's RunOutcome."""
-        meta = outcome.metadata
-        catalog = meta.get("catalog", {})
-        wrote = any(catalog.get(k) for k in ("created", "updated", "archived", "relabelled", "uploaded"))
-        projects = meta.get("ai_projects", {})
-        wrote = wrote or any(projects.get(k) for k in ("created", "updated", "archived"))
-        return record_run(self.store, self.committee, self.inputs, catalogue_fingerprint(self.ckan, wrote),
+        catalog = outcome.metadata.get("catalog", {})
+        return record_run(self.store, self.committee, self.inputs, catalogue_fingerprint(self.ckan),
                           ran=todo.members, clean_members=clean_members(outcome, todo.members),
                           committee_clean=(outcome.success and not catalog.get("failed")) if todo.committee else None,
                           everything=todo.everything)
@@ -221,15 +213,11 @@ def inputs_digest(committee_path: Path | str, committee: Committee, environ: dic
     return digest.hexdigest()
 
 
-def catalogue_fingerprint(ckan, wrote: bool = False) -> dict:
-    """How many datasets the catalogue holds and when the last one changed: a dataset
-    deleted or edited by hand in CKAN moves it."""
-    if wrote:
-        time.sleep(INDEX_DELAY)
-    found = ckan.action.package_search(q="*:*", rows=1, sort="metadata_modified desc", include_private=True,
-                                       fl="name,metadata_modified")
-    latest = found["results"][0] if found["results"] else {}
-    return {"datasets": found["count"], "latest": [latest.get("name"), latest.get("metadata_modified")]}
+def catalogue_fingerprint(ckan) -> dict:
+    """How many packages CKAN's database holds in each state and when the last one changed
+    (`hub_catalogue_fingerprint`, the hub's CKAN plugin): a dataset deleted or edited by
+    hand moves it. The database, not the search index, which shows a write a second later."""
+    return ckan.action.hub_catalogue_fingerprint()
 
 
 class _Unwritten:

@@ -3,7 +3,6 @@ nothing did (no Dagster run, no write), one member when one member's inbox got a
 every member when a dataset was deleted by hand in CKAN, and `--full` every step anyway.
 A small committee of its own, removed from CKAN and S3 afterwards."""
 
-import time
 import uuid
 
 import dagster as dg
@@ -14,7 +13,6 @@ from ckanapi import RemoteCKAN
 from connectors.handoffs import layout
 from connectors.objectstore import ObjectStore, object_key
 from pipelines.cli import main
-from pipelines.settled import INDEX_DELAY
 from tests.committees import committee_file, inbox_commune, remove_committee
 from tests.conftest import stack_setting
 
@@ -76,7 +74,6 @@ def test_tdh_run_runs_what_changed_and_nothing_when_nothing_did(committee, capsy
     assert _run(capsys, committee).startswith("Nothing changed")
 
     ckan.action.package_delete(id=f"{nord}-pistes-cyclables")  # by hand, in CKAN
-    time.sleep(INDEX_DELAY)  # the search index shows it a second later
     said = _run(capsys, committee)
     assert "Every member runs: the catalogue changed outside the hub's last run" in said
     assert _run(capsys, committee).startswith("Nothing changed")
