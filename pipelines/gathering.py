@@ -29,7 +29,7 @@ from connectors.deletions import DEFAULT_GRACE, Presence, reconcile
 from connectors.handoffs import Bucket, DatasetEntry, Failure, Landing, Manifest, layout
 from connectors.http import Fetched, FetchError, FetchPolicy, mask_url, origin_of
 from connectors.landing import confirmed_by_listing, declared_facts, land_bytes, land_drop, land_resource
-from connectors.portals import ckan, dcat, files, hubeau, opendatasoft, udata
+from connectors.portals import ckan, files, hubeau, opendatasoft, udata
 from connectors.portals.listing import ListingProblem, ProblemSink
 from connectors.records import RemoteDataset, RemoteResource
 
@@ -100,6 +100,10 @@ def list_source(
                 source.url, policy, organization=source.organization, tags=source.tags, on_problem=on_problem
             )
         case "dcat":
+            # Imported here: rdflib takes 30 ms of the start of every `tdh run`, and few
+            # members publish a DCAT catalogue.
+            from connectors.portals import dcat
+
             return dcat.list_datasets(source.url, policy, on_problem=on_problem)
         case "hubeau":
             return hubeau.list_datasets(source.url, source.stations, days=source.days)

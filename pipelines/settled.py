@@ -45,10 +45,10 @@ CHARTER = "charte-ethique.yaml"
 # Settings that are secrets stay out of the digest (it is kept in the bucket): rotating the
 # pseudonymisation key asks for `tdh run --full`.
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY")
-# Members checked side by side, each landing its resources 8 at a time: as many requests in
-# flight as the run's own gathering (pipelines.defs.partitions.MEMBERS_AT_ONCE), whose
-# members may share a host (data.gouv.fr).
-MEMBERS_AT_ONCE = 4
+# Members checked side by side, each landing its resources 8 at a time as in the run. Twice
+# the run's gathering (pipelines.defs.partitions.MEMBERS_AT_ONCE): the question asks what the
+# gathering asks, but an unchanged file answers 304 with no body, and nothing is written.
+MEMBERS_AT_ONCE = 8
 
 
 @dataclass
