@@ -222,18 +222,20 @@ def catalogue_fingerprint(ckan) -> dict:
 
 class _Unwritten:
     """A bucket whose writes stay in this process's memory: reads see them, the store
-    never does. Gathering runs on it as a question."""
+    never does. Gathering runs on it as a question. The raw bytes it would land are not
+    kept (gathering never reads them back): only that they would be."""
 
     def __init__(self, store: Bucket) -> None:
         self.store = store
         self.bucket = store.bucket
         self.written = MemoryObjectStore(store.bucket)
+        self.landed: set[str] = set()
 
     def _reader(self, key: str) -> Bucket:
         return self.written if self.written.exists(key) else self.store
 
     def exists(self, key: str) -> bool:
-        return self.written.exists(key) or self.store.exists(key)
+        return key in self.landed or self.written.exists(key) or self.store.exists(key)
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream",
                   metadata: dict[str, str] | None = None) -> StoredObject:
@@ -241,7 +243,10 @@ class _Unwritten:
 
     def put_if_absent(self, key: str, data: bytes, content_type: str = "application/octet-stream",
                       metadata: dict[str, str] | None = None) -> bool:
-        return not self.store.exists(key) and self.written.put_if_absent(key, data, content_type, metadata)
+        if self.exists(key):
+            return False
+        self.landed.add(key)
+        return True
 
     def get_bytes(self, key: str) -> bytes:
         return self._reader(key).get_bytes(key)
