@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 from ckanapi import CKANAPIError, NotFound, ValidationError
@@ -163,6 +164,21 @@ def apply(result: Plan, ckan, workers: int = 1) -> None:
     `result.failed` and the others go on; what failed is planned again on the next run,
     since CKAN still differs.
     """
+    steps = _steps(result, ckan)
+
+    def carry_out(name: str) -> str | None:
+        try:
+            for action in steps[name]:
+                action()
+        except (CKANAPIError, OSError) as exc:
+            return f"{name}: {type(exc).__name__}: {str(exc)[:300]}"
+        return None
+
+    result.failed.extend(failure for failure in in_parallel(carry_out, list(steps), workers) if failure)
+
+
+def _steps(result: Plan, ckan) -> dict[str, list[Callable[[], Any]]]:
+    """Each dataset's CKAN calls, in the order they must run."""
     steps: dict[str, list] = {}
     for dataset in result.create:
         steps.setdefault(dataset.name, []).append(lambda d=dataset: _create(ckan, d))
@@ -181,16 +197,7 @@ def apply(result: Plan, ckan, workers: int = 1) -> None:
     for name in result.archive:
         # Archived, not purged: CKAN's delete is a state change an admin can undo.
         steps.setdefault(name, []).append(lambda n=name: ckan.action.package_delete(id=n))
-
-    def carry_out(name: str) -> str | None:
-        try:
-            for action in steps[name]:
-                action()
-        except (CKANAPIError, OSError) as exc:
-            return f"{name}: {type(exc).__name__}: {str(exc)[:300]}"
-        return None
-
-    result.failed.extend(failure for failure in in_parallel(carry_out, list(steps), workers) if failure)
+    return steps
 
 
 def in_parallel(function: Callable, items: list, workers: int) -> list:
@@ -227,12 +234,13 @@ def _create(ckan, dataset: DesiredDataset) -> None:
                                  ensure_ascii=False, default=str),
             **files)
     except ValidationError as exc:
-        # The name is taken: the package exists (another run created it). Update it.
+        # The name is taken: the package exists (another run created it since the plan
+        # read the catalogue). Planned again against it: what differs is updated.
         if "name" not in (exc.error_dict or {}):
             raise
-        ckan.action.package_patch(id=dataset.name, state="active", **_patchable(payload))
-        for resource in dataset.resources:
-            _upload(ckan, dataset.name, resource, exists=False)
+        current = {dataset.name: ckan.action.package_show(id=dataset.name)}
+        for action in _steps(plan([dataset], current), ckan).get(dataset.name, []):
+            action()
 
 
 def _create_step_by_step(ckan, dataset: DesiredDataset, payload: dict, tables: dict[str, pl.DataFrame]) -> None:

@@ -172,6 +172,24 @@ def test_a_table_longer_than_one_datastore_request_goes_the_long_way(ckan, org, 
     assert [r["hash"] for r in held["resources"]] == [dataset.resources[0].sha256]
 
 
+def test_creating_a_dataset_another_run_made_updates_it_without_touching_it_first(ckan, org):
+    dataset = _dataset(f"{org}-a", org)
+    apply(plan([dataset], {}), ckan)
+    csv = dataset.resources[0]
+    newer = b"code,volume,mois\n56007,2.5,2024-02-01\n"
+    changed = DesiredDataset(name=dataset.name, fields=dataset.fields, resources=[
+        DesiredResource(**{**csv.__dict__, "sha256": hashlib.sha256(newer).hexdigest(), "content": lambda: newer}),
+        dataset.resources[1]])
+    todo = plan([changed], {})  # as a plan that had not seen the other run's dataset
+    apply(todo, ckan)
+    assert todo.failed == []
+    held = ckan.action.package_show(id=dataset.name, use_cache=False)
+    assert sorted(r["hash"] for r in held["resources"]) == sorted(r.sha256 for r in changed.resources)
+    assert len(held["resources"]) == 2  # none twice
+    url = next(r["url"] for r in held["resources"] if r["id"] == csv.id)
+    assert requests.get(url, timeout=10).content == newer
+
+
 def test_a_preview_whose_table_is_gone_is_filled_again(ckan, org):
     dataset = _dataset(f"{org}-a", org)
     apply(plan([dataset], {}), ckan)

@@ -63,20 +63,25 @@ def hub_dataset_create(context, data_dict):
             # Sets the resource's url, url_type and last_modified from the file, as
             # package_update does before it saves.
             uploads.append((resource["id"], uploader.get_resource_uploader(resource)))
+    # A name taken is refused before any file is stored: the resource ids are the existing
+    # dataset's too (the hub derives them from the name), and its files are not overwritten.
+    if package.get("name") and context["model"].Package.get(package["name"]):
+        raise tk.ValidationError({"name": ["That URL is already in use."]})
     # The files first: stored under their resource ids, which the hub chose; a file written
     # for a package that is then refused is written over by the next attempt.
     for resource_id, upload in uploads:
         upload.upload(resource_id, uploader.get_max_resource_size())
-    created = tk.get_action("package_create")(_fresh(context), package)
+    created = tk.get_action("package_create")(tk.fresh_context(context), package)
     try:
         # The previews before the tables: the DataStore table comes last, so a CKAN killed
         # in between leaves a resource flagged datastore_active without its table, which
         # the hub's next plan sees (hub_datastore_tables) and fills again.
         if tables:
             tk.get_action("package_create_default_resource_views")(
-                _fresh(context), {"package": created, "create_datastore_views": True})
+                tk.fresh_context(context), {"package": created, "create_datastore_views": True})
         for resource_id, table in tables.items():
-            tk.get_action("datastore_create")(_fresh(context), {"resource_id": resource_id, "force": True, **table})
+            tk.get_action("datastore_create")(tk.fresh_context(context),
+                                              {"resource_id": resource_id, "force": True, **table})
     except Exception:
         log.exception("hub_dataset_create: %s half made, purged", created["name"])
         _undo(context, created, tables)
@@ -96,20 +101,16 @@ def _json(data_dict, key, default=None):
     return value
 
 
-def _fresh(context):
-    # Each action gets its own context (CKAN's actions write their own keys into it).
-    return {"model": context["model"], "session": context["session"], "user": context["user"],
-            "ignore_auth": context.get("ignore_auth", False)}
-
-
 def _undo(context, created, tables):
+    # What this request made, taken back whoever asked (purging needs a sysadmin).
+    undo = tk.fresh_context(context, ignore_auth=True)
     for resource_id in tables:
         try:
-            tk.get_action("datastore_delete")(_fresh(context), {"resource_id": resource_id, "force": True})
+            tk.get_action("datastore_delete")(dict(undo), {"resource_id": resource_id, "force": True})
         except (tk.ObjectNotFound, tk.ValidationError):
             pass
-    context["model"].Session.rollback()
-    tk.get_action("dataset_purge")(_fresh(context), {"id": created["id"]})
+    context["session"].rollback()
+    tk.get_action("dataset_purge")(dict(undo), {"id": created["id"]})
 
 
 @tk.side_effect_free
