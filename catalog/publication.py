@@ -227,12 +227,13 @@ def _create(ckan, dataset: DesiredDataset) -> None:
             data = resource.content()
             files[f"upload__{resource.id}"] = _named(data, resource.filename)
             resources.append({**_described(resource), "hash": resource.sha256, "size": len(data)})
-        # A multipart request carries text fields only: the package and tables as JSON.
-        ckan.action.hub_dataset_create(
-            package=json.dumps({**payload, "resources": resources}, ensure_ascii=False, default=str),
-            datastore=json.dumps({rid: _datastore_table(table) for rid, table in tables.items()},
-                                 ensure_ascii=False, default=str),
-            **files)
+        # The package and the tables as JSON files of the multipart request: CKAN's Werkzeug
+        # refuses a text field over 500 KB (413), which a table of 10,000 rows exceeds.
+        package = json.dumps({**payload, "resources": resources}, ensure_ascii=False, default=str)
+        rows = json.dumps({rid: _datastore_table(table) for rid, table in tables.items()},
+                          ensure_ascii=False, default=str)
+        ckan.action.hub_dataset_create(package=_named(package.encode(), "package.json"),
+                                       datastore=_named(rows.encode(), "datastore.json"), **files)
     except ValidationError as exc:
         # The name is taken: the package exists (another run created it since the plan
         # read the catalogue). Planned again against it: what differs is updated.

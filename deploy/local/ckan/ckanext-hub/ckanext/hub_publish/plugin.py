@@ -45,10 +45,10 @@ UPLOAD = "upload__"  # multipart field of a resource's file: upload__<resource i
 def hub_dataset_create(context, data_dict):
     """Create a dataset with its files, DataStore tables and previews.
 
-    :param package: the package as package_create takes it (JSON text in a multipart
-        request), its resources with their ids
-    :param datastore: JSON text, {resource id: {"fields": [...], "records": [...]}}: the
-        tables to create, each in one datastore_create
+    :param package: the package as package_create takes it (JSON, a file part of the
+        multipart request), its resources with their ids
+    :param datastore: JSON (a file part), {resource id: {"fields": [...], "records": [...]}}:
+        the tables to create, each in one datastore_create
     :param upload__<resource id>: the resource's file
     :returns: {"id", "name"} of the dataset
     """
@@ -91,6 +91,10 @@ def hub_dataset_create(context, data_dict):
 
 def _json(data_dict, key, default=None):
     value = data_dict.get(key, default)
+    if hasattr(value, "read"):
+        # Sent as a file part: Werkzeug refuses a text field over 500 KB (413), and a
+        # DataStore table of 10,000 rows is larger; file parts are bound by the upload size.
+        value = value.read().decode("utf-8")
     if isinstance(value, str):
         try:
             return json.loads(value)
