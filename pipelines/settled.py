@@ -37,13 +37,14 @@ from catalog.packs import PackError, pack_folder
 from catalog.projects.library import PROJECTS_FOLDER
 from connectors.handoffs import Bucket, Manifest, layout
 from connectors.objectstore import MemoryObjectStore, StoredObject
+from connectors.outages import redact_url
 from pipelines.gathering import gather_member
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 HUB_CODE = ("pipelines", "connectors", "catalog")
 CHARTER = "charte-ethique.yaml"
-# Settings that are secrets stay out of the digest (it is kept in the bucket): rotating the
-# pseudonymisation key asks for `tdh run --full`.
+# Settings that are secrets stay out of the digest (it is kept in the bucket), and so do the
+# passwords of URLs: rotating the pseudonymisation key asks for `tdh run --full`.
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY")
 # Members checked side by side, each landing its resources 8 at a time as in the run. Twice
 # the run's gathering (pipelines.defs.partitions.MEMBERS_AT_ONCE): the question asks what the
@@ -209,7 +210,8 @@ def inputs_digest(committee_path: Path | str, committee: Committee, environ: dic
     environ = os.environ if environ is None else environ
     for name in sorted(environ):
         if name.startswith("HUB_") and not any(word in name for word in SECRET_WORDS):
-            digest.update(f"{name}={environ[name]}\0".encode())
+            # A database URL's password is a secret too: the URL counts without it.
+            digest.update(f"{name}={redact_url(environ[name])}\0".encode())
     return digest.hexdigest()
 
 

@@ -141,6 +141,9 @@ def test_the_inputs_digest_follows_the_committee_its_packs_and_settings_not_secr
     environ = {"HUB_CKAN_URL": "http://ckan", "HUB_CKAN_TOKEN": "t1"}
     first = inputs_digest(path, committee, environ)
     assert inputs_digest(path, committee, {**environ, "HUB_CKAN_TOKEN": "t2"}) == first
+    warehouse = {**environ, "HUB_WAREHOUSE_URL": "postgresql://hub:first-password@127.0.0.1:25432/warehouse"}
+    rotated = {**warehouse, "HUB_WAREHOUSE_URL": "postgresql://hub:second-password@127.0.0.1:25432/warehouse"}
+    assert inputs_digest(path, committee, rotated) == inputs_digest(path, committee, warehouse) != first
     assert inputs_digest(path, committee, {**environ, "HUB_CKAN_URL": "http://other"}) != first
     (folder / "pack.yaml").write_text("name: mon_pack\ntitle: x\n")
     assert inputs_digest(path, committee, environ) != first
