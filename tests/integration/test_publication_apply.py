@@ -28,6 +28,7 @@ from pipelines.pooling import pool_pack, write_downloads
 from pipelines.publishing import publish
 from pipelines.staging import stage_member
 from tests.ckan_cleanup import purge_dataset
+from tests.conftest import stack_setting
 
 WRITES = {"hub_dataset_create", "package_create", "package_patch", "package_revise", "package_delete",
           "resource_create", "resource_patch", "resource_delete", "datastore_create", "datastore_delete",
@@ -153,6 +154,13 @@ def test_a_dataset_ckan_cannot_finish_is_purged_and_made_again_by_the_next_run(c
     assert again.failed == [] and [d.name for d in again.create] == [good.name]
     held = ckan.action.package_show(id=good.name, use_cache=False)
     assert {r["hash"] for r in held["resources"]} == {r.sha256 for r in good.resources}
+
+
+def test_one_request_creation_refuses_who_may_not_create_the_package(org):
+    url = stack_setting("HUB_CKAN_URL") + "/api/action/hub_dataset_create"
+    package = json.dumps({"name": f"{org}-a", "title": "a", "owner_org": org, "resources": []}).encode()
+    answer = requests.post(url, files={"package": ("package.json", package)}, timeout=30)  # no API token
+    assert answer.status_code == 403, answer.text[:300]
 
 
 def test_a_table_of_ten_thousand_rows_goes_in_the_one_request(ckan, org):

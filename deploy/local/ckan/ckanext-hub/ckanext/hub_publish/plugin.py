@@ -34,7 +34,6 @@ import logging
 import ckan.lib.uploader as uploader
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
-from ckan import authz
 from ckanext.datastore.backend import DatastoreBackend
 from sqlalchemy import func
 
@@ -52,8 +51,10 @@ def hub_dataset_create(context, data_dict):
     :param upload__<resource id>: the resource's file
     :returns: {"id", "name"} of the dataset
     """
-    tk.check_access("hub_dataset_create", context, data_dict)
     package = _json(data_dict, "package")
+    # Whoever may create this package (its organization's editors), checked before any file
+    # is stored; package_create checks again.
+    tk.check_access("package_create", context, package)
     tables = _json(data_dict, "datastore", {})
     uploads = []
     for resource in package.get("resources", []):
@@ -150,15 +151,6 @@ def _sysadmin_only(context, data_dict):
     return {"success": False, "msg": "sysadmins only"}  # sysadmins pass every auth function
 
 
-def _as_package_create(context, data_dict):
-    package = data_dict.get("package")
-    try:
-        package = json.loads(package) if isinstance(package, str) else (package or {})
-    except ValueError:
-        package = {}
-    return authz.is_authorized("package_create", context, package)
-
-
 class HubPublishPlugin(p.SingletonPlugin):
     p.implements(p.IActions)
     p.implements(p.IAuthFunctions)
@@ -168,5 +160,5 @@ class HubPublishPlugin(p.SingletonPlugin):
                 "hub_datastore_tables": hub_datastore_tables, "hub_package_names": hub_package_names}
 
     def get_auth_functions(self):
-        return {"hub_dataset_create": _as_package_create, "hub_catalogue_fingerprint": _sysadmin_only,
+        return {"hub_catalogue_fingerprint": _sysadmin_only,
                 "hub_datastore_tables": _sysadmin_only, "hub_package_names": _sysadmin_only}
